@@ -1,0 +1,80 @@
+/**
+ * Chooses the state backend from `state_backend.uri` (meltano.md §5.5):
+ * - unset or `systemdb`: Meltano keeps state in its system database (`.meltano/meltano.db`), which floe does not
+ *   read; floe uses the `file://` layout under `<project>/.meltano/state` instead and says so in `note`.
+ *   Meltano's `file://` backend has no default root of its own (it uses the URI's path as given); this one sits
+ *   in Meltano's system directory `.meltano/`, which Meltano projects already keep out of git.
+ * - `file:///abs/path`: the same layout at that root, so an existing Meltano `file://` directory is shared as is.
+ * - `postgresql://` / `postgres://`: the PostgreSQL backend, for many workers on many machines.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../shared/errors';
+import { LocalStateStore } from './local-store';
+import { PostgresStateStore, redactUri } from './postgres-store';
+import type { StateStore } from './store';
+
+export interface OpenStateStoreOptions {
+  /** `state_backend.uri` from meltano.yml (env vars already expanded), or undefined. */
+  uri?: string | undefined;
+  /** Absolute path of the directory holding meltano.yml. */
+  projectRoot: string;
+  /** `state_backend.lock_timeout_seconds` (Meltano default 10). */
+  lockTimeoutSeconds?: number | undefined;
+}
+
+export interface OpenedStateStore {
+  store: StateStore;
+  /** Something the user should know about the choice (printed once), e.g. why `systemdb` became local files. */
+  note?: string;
+}
+
+/** The default local root: `<project>/.meltano/state`. Never throws. */
+export function defaultStateRoot(projectRoot: string): string {
+  return path.join(projectRoot, '.meltano', 'state');
+}
+
+/**
+ * Opens the backend `uri` names. Connections are made lazily, on first use.
+ * @throws UserError for an unsupported scheme or a `file://` URI that is not an absolute local path.
+ */
+export function openStateStore(options: OpenStateStoreOptions): OpenedStateStore {
+  const uri = options.uri?.trim();
+  const lockTimeoutSeconds = options.lockTimeoutSeconds;
+  if (!uri || uri === 'systemdb') {
+    const root = defaultStateRoot(options.projectRoot);
+    const note = uri
+      ? `state_backend.uri 'systemdb' keeps Meltano's state in its system database, which floe does not read; floe stores state in '${root}' (file:// layout). To carry existing state over run 'meltano state export' and 'floe state import'.`
+      : undefined;
+    const store = new LocalStateStore({ root, lockTimeoutSeconds });
+    return note === undefined ? { store } : { store, note };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === 'file') {
+    return { store: new LocalStateStore({ root: fileRoot(uri), lockTimeoutSeconds }) };
+  }
+  if (scheme === 'postgresql' || scheme === 'postgres') {
+    return { store: new PostgresStateStore({ uri }) };
+  }
+  const shown = scheme === undefined ? redactUri(uri) : `${scheme}://`;
+  throw new UserError(
+    `meltano.yml: state_backend.uri '${shown}' is not supported by floe; use systemdb (local files under .meltano/state), file:///absolute/path, or postgresql://user:password@host:port/database.`,
+  );
+}
+
+function fileRoot(uri: string): string {
+  let root: string;
+  try {
+    root = fileURLToPath(uri);
+  } catch (err) {
+    throw new UserError(
+      `meltano.yml: state_backend.uri '${uri}' is not a local file URI (${(err as Error).message}); use file:///absolute/path (three slashes).`,
+    );
+  }
+  if (!path.isAbsolute(root)) {
+    throw new UserError(
+      `meltano.yml: state_backend.uri '${uri}' must name an absolute path; use file:///absolute/path.`,
+    );
+  }
+  return root;
+}
