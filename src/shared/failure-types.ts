@@ -13,6 +13,8 @@ export const FailureType = {
   StateIdBusy: 'FloeStateIdBusy',
   /** Persisting state failed; the run must fail rather than drift silently. */
   StatePersistence: 'FloeStatePersistence',
+  /** The workflow's own failure after a block failed; carries the run summary as details. */
+  PipelineFailed: 'FloePipelineFailed',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
