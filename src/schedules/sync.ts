@@ -1,0 +1,107 @@
+/**
+ * Reconciling the Temporal server with meltano.yml: create missing schedules, update changed ones, delete the
+ * floe-managed schedules the file no longer has. Only schedules whose (create-only) memo says
+ * `managedBy: floe` and this project's key are ever touched; an unchanged file is a no-op because each
+ * schedule's action memo carries the hash of the config it was made from (the server returns compiled specs,
+ * so specs cannot be compared).
+ */
+import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import type { Client, ScheduleUpdateOptions, ScheduleOptionsStartWorkflowAction, Workflow } from '@temporalio/client';
+import type { Project } from '../config/project';
+import { MANAGED_BY, compileSchedule } from './compile';
+import type { CompileOptions, CompiledSchedule } from './compile';
+
+export interface SyncResult {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  deleted: string[];
+}
+
+export interface SyncOptions extends CompileOptions {
+  /** Parallel requests to the server (default 16). */
+  concurrency?: number;
+}
+
+/** The project key used to tell projects sharing a namespace apart: `project_id`, or `FLOE_PROJECT_KEY`. */
+export function projectKeyOf(project: Project, env: NodeJS.ProcessEnv = process.env): string {
+  return env.FLOE_PROJECT_KEY ?? project.projectId ?? 'default';
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+function updateFrom(want: CompiledSchedule, keepPaused: boolean | undefined): ScheduleUpdateOptions {
+  const o = want.options;
+  return {
+    spec: o.spec,
+    action: o.action,
+    policies: o.policies,
+    state: { paused: keepPaused ?? o.state?.paused ?? false, note: o.state?.note },
+  };
+}
+
+/**
+ * Creates or updates one schedule. `paused` set by hand on the server (`floe schedule pause`) survives an
+ * update unless meltano.yml itself says `paused: true`.
+ * @returns what happened.
+ * @throws whatever the client throws for server errors (ServiceError) or an invalid spec (TypeError).
+ */
+export async function upsertSchedule(
+  client: Client,
+  want: CompiledSchedule,
+): Promise<'created' | 'updated' | 'unchanged'> {
+  try {
+    await client.schedule.create(want.options);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  const handle = client.schedule.getHandle(want.scheduleId);
+  const current = await handle.describe();
+  if ((current.action as { memo?: Record<string, unknown> }).memo?.configHash === want.configHash) return 'unchanged';
+  await handle.update((prev) => updateFrom(want, want.options.state?.paused ? true : prev.state.paused));
+  return 'updated';
+}
+
+/**
+ * Brings the server in line with the project's schedules.
+ * @throws the first server error met (the other requests already sent still complete).
+ */
+export async function syncSchedules(client: Client, project: Project, opts: SyncOptions): Promise<SyncResult> {
+  const result: SyncResult = { created: [], updated: [], unchanged: [], deleted: [] };
+  const desired = project.schedules.map((s) => compileSchedule(project, s, opts));
+  const desiredIds = new Set(desired.map((d) => d.scheduleId));
+  const managed: string[] = [];
+  for await (const summary of client.schedule.list()) {
+    const memo = summary.memo;
+    if (memo?.managedBy === MANAGED_BY && memo.project === opts.projectKey) managed.push(summary.scheduleId);
+  }
+  const concurrency = opts.concurrency ?? 16;
+  await pool(desired, concurrency, async (want) => {
+    const outcome = await upsertSchedule(client, want);
+    result[outcome].push(want.options.scheduleId);
+  });
+  await pool(
+    managed.filter((id) => !desiredIds.has(id)),
+    concurrency,
+    async (id) => {
+      try {
+        await client.schedule.getHandle(id).delete();
+        result.deleted.push(id);
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      }
+    },
+  );
+  for (const list of [result.created, result.updated, result.unchanged, result.deleted]) list.sort();
+  return result;
+}
