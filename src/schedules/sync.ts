@@ -6,7 +6,7 @@
  * so specs cannot be compared).
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
-import type { Client, ScheduleUpdateOptions, ScheduleOptionsStartWorkflowAction, Workflow } from '@temporalio/client';
+import type { Client, ScheduleUpdateOptions } from '@temporalio/client';
 import type { Project } from '../config/project';
 import { MANAGED_BY, compileSchedule } from './compile';
 import type { CompileOptions, CompiledSchedule } from './compile';
