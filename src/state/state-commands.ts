@@ -93,7 +93,7 @@ export async function mergeState(
   source: { state: JsonObject } | { fromStateId: string },
 ): Promise<JsonObject> {
   assertStorableStateId(stateId);
-  const state = 'state' in source ? source.state : await getState(store, source.fromStateId);
+  const state = 'state' in source ? source.state : await getSourceState(store, source.fromStateId, 'merge');
   const label = 'state' in source ? `'state merge ${stateId}'` : `state ID '${source.fromStateId}'`;
   assertSingerState(state, label);
   // `update` persists `{singer_state}`; Meltano keeps other top-level keys too, so they go through `set`.
@@ -119,11 +119,11 @@ export async function clearAllStates(store: StateStore): Promise<string[]> {
 
 /**
  * `state copy <src> <dst>`: `set(dst, get(src))`, i.e. dst gets src's merged state as complete state.
- * @throws InvalidStateInputError when src has no state; backend errors.
+ * @throws InvalidStateInputError when src has no state or lacks `singer_state`; backend errors.
  */
 export async function copyState(store: StateStore, source: string, destination: string): Promise<void> {
   assertStorableStateId(destination);
-  const state = await getState(store, source);
+  const state = await getSourceState(store, source, 'copy');
   assertSingerState(state, `state ID '${source}'`);
   await store.set(destination, { completed: state, partial: {} });
 }
@@ -169,6 +169,16 @@ export async function importStates(store: StateStore, data: unknown, source = 't
   }
   for (const [id, record] of records) await store.set(id, record);
   return records.map(([id]) => id);
+}
+
+async function getSourceState(store: StateStore, stateId: string, verb: string): Promise<JsonObject> {
+  const state = await getState(store, stateId);
+  if (Object.keys(state).length === 0) {
+    throw new InvalidStateInputError(
+      `Cannot ${verb} from state ID '${stateId}': it has no state in ${store.label}; check the ID with 'floe state list'.`,
+    );
+  }
+  return state;
 }
 
 function assertSingerState(state: JsonObject, source: string): void {
