@@ -1,0 +1,111 @@
+/**
+ * Counts what a tap extracted: RECORD messages and their bytes per stream, from the raw lines of the tap's
+ * stdout. RECORD lines are classified from their leading bytes (messages.ts) without decoding; only lines
+ * that classification cannot settle are JSON-parsed, and lines that are not JSON are counted as malformed
+ * (the relay forwards them untouched; the target decides what to do with them).
+ */
+import { classifyLine, describeParsed, isClassified, MessageType, newLineClass } from './messages';
+
+export interface StreamCounts {
+  records: number;
+  /** Bytes of this stream's RECORD lines, newline included. */
+  bytes: number;
+}
+
+export class TapOutputCounter {
+  /** Streams by name, in order of first appearance (SCHEMA or RECORD). */
+  readonly streams = new Map<string, StreamCounts>();
+  records = 0;
+  lines = 0;
+  malformedLines = 0;
+  private readonly byRaw = new Map<string, StreamCounts>();
+  private readonly cls = newLineClass();
+  private lastRaw: Buffer = Buffer.alloc(0);
+  private lastCounts: StreamCounts | undefined;
+
+  /** For LineScanner.wantWholeLine: the head of a long line is not enough when the fast path can't classify it. */
+  readonly wantWholeLine = (head: Buffer): boolean => {
+    classifyLine(head, 0, head.length, this.cls);
+    return !isClassified(this.cls);
+  };
+
+  /** For LineScanner.onLine. */
+  readonly onLine = (buf: Buffer, start: number, end: number, lineBytes: number, terminated: boolean): void => {
+    if (lineBytes === 0) return;
+    this.lines++;
+    const size = lineBytes + (terminated ? 1 : 0);
+    const cls = this.cls;
+    classifyLine(buf, start, end, cls);
+    if (isClassified(cls)) {
+      if (cls.type === MessageType.Record) {
+        const counts = this.countsForBytes(buf, cls.streamStart, cls.streamEnd, cls.streamEscaped);
+        counts.records++;
+        counts.bytes += size;
+        this.records++;
+      } else if (cls.type === MessageType.Schema) {
+        this.countsForBytes(buf, cls.streamStart, cls.streamEnd, cls.streamEscaped);
+      }
+      return;
+    }
+    this.classifyByParsing(buf, start, end, lineBytes, size);
+  };
+
+  private classifyByParsing(buf: Buffer, start: number, end: number, lineBytes: number, size: number): void {
+    // Only a head was captured: the fast path classified the head, so this cannot happen; count, don't guess.
+    if (end - start < lineBytes) {
+      this.malformedLines++;
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(buf.toString('utf8', start, end));
+    } catch {
+      if (buf.subarray(start, end).toString('utf8').trim() !== '') this.malformedLines++;
+      return;
+    }
+    const { type, stream } = describeParsed(parsed);
+    if (type === undefined) {
+      this.malformedLines++;
+    } else if (stream !== undefined && (type === MessageType.Record || type === MessageType.Schema)) {
+      const counts = this.countsForName(stream);
+      if (type === MessageType.Record) {
+        counts.records++;
+        counts.bytes += size;
+        this.records++;
+      }
+    }
+  }
+
+  private countsForBytes(buf: Buffer, start: number, end: number, escaped: boolean): StreamCounts {
+    // Consecutive records usually share a stream: compare bytes instead of decoding a name per line.
+    if (this.lastCounts !== undefined && this.lastRaw.compare(buf, start, end) === 0) return this.lastCounts;
+    const raw = buf.toString('utf8', start, end);
+    let counts = this.byRaw.get(raw);
+    if (counts === undefined) {
+      const name = escaped ? decodeJsonString(raw) : raw;
+      counts = this.countsForName(name);
+      this.byRaw.set(raw, counts);
+    }
+    this.lastRaw = Buffer.from(buf.subarray(start, end));
+    this.lastCounts = counts;
+    return counts;
+  }
+
+  private countsForName(name: string): StreamCounts {
+    let counts = this.streams.get(name);
+    if (counts === undefined) {
+      counts = { records: 0, bytes: 0 };
+      this.streams.set(name, counts);
+    }
+    return counts;
+  }
+}
+
+function decodeJsonString(rawContents: string): string {
+  try {
+    const v: unknown = JSON.parse(`"${rawContents}"`);
+    return typeof v === 'string' ? v : rawContents;
+  } catch {
+    return rawContents;
+  }
+}
