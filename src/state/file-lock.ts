@@ -2,13 +2,15 @@
  * A cross-process lock file with Meltano's `file://` lock format: `<dir>/lock` holds the UTC epoch in seconds
  * (`str(datetime.now(timezone.utc).timestamp())`), so a Meltano process sharing the directory honours it and
  * floe honours Meltano's. Unlike Meltano (check-then-write, meltano.md §5.5) creation is exclusive (`O_EXCL`),
- * so two writers cannot both hold it.
+ * so two floe writers cannot both hold it. A Meltano writer that overwrites a live floe lock changes its content,
+ * which the floe holder sees before committing (`assertHeld`), so it fails instead of losing an update.
  *
  * Stale takeover (holder older than the timeout, e.g. it crashed): the lock is renamed to a unique name, which
  * only one breaker can do, and the breaker checks that the inode it moved is the stale one it saw; if it moved
  * a fresh lock instead (another breaker replaced the stale one in between) it links it back. Release and the
- * commit check compare inodes, so a holder whose lock was taken over never deletes the new holder's lock and
- * never commits (`assertHeld`).
+ * commit check compare inode and content, so a holder whose lock was taken over never deletes the new holder's
+ * lock and never commits (`assertHeld`). Residual window (accepted, documented): a third writer creating a lock in
+ * the microseconds between that move and the link-back; it needs a stale lock and three writers at once.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';

@@ -8,7 +8,9 @@ import { LocalStateStore } from '../../../src/state/local-store';
 const CHILD = path.join(__dirname, 'state-writer-child.ts');
 
 function runChild(args: string[]): { done: Promise<number | null>; kill: () => void; lines: string[] } {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), CHILD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
