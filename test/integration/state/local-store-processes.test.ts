@@ -59,7 +59,10 @@ describe('state/local-store across processes', () => {
   it('keeps the last complete state readable when the writer is killed mid-write', async () => {
     const id = 'dev:tap-big-to-target-b';
     const child = runChild(['complete', root, id, String(2 * 1024 * 1024)]);
-    while (child.lines.length < 5) await new Promise((r) => setTimeout(r, 10));
+    let exited = false;
+    void child.done.finally(() => (exited = true)).catch(() => undefined);
+    while (child.lines.length < 5 && !exited) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(exited, false, 'the writer died before writing 5 states');
     await new Promise((r) => setTimeout(r, Math.random() * 30));
     child.kill();
     await child.done;

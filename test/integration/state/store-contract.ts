@@ -119,9 +119,9 @@ export function describeStateStoreContract(name: string, getStore: () => StateSt
 
     it('renews a lease so it stays live past its first ttl', async () => {
       const store = getStore();
-      const lease = await store.acquireRunLease(id(''), { owner: 'long-run', ttlMs: 300 });
+      const lease = await store.acquireRunLease(id(''), { owner: 'long-run', ttlMs: 1000 });
       for (let i = 0; i < 4; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 300));
         await lease.renew();
       }
       await assert.rejects(store.acquireRunLease(id(''), { owner: 'other', ttlMs: 1000 }), {
