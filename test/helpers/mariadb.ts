@@ -81,7 +81,7 @@ export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDb> 
       `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;` +
         `CREATE USER '${user}'@'%' IDENTIFIED BY '${password}';` +
         // SELECT is all FULL_TABLE/INCREMENTAL need; the rest is what LOG_BASED needs (docs/mysql.md).
-        `GRANT SELECT, RELOAD, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO '${user}'@'%';`,
+        `GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO '${user}'@'%';`,
     ).catch(async (err: unknown) => {
       await shutdown(server.child, bin.admin, socket);
       throw err;
