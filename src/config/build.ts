@@ -4,13 +4,13 @@
  * Every problem is collected (not just the first) and reported with its file, YAML path and line.
  */
 import { checkShapeAt } from './shape-check';
-import { ConfigError } from './errors';
+import { ConfigError, formatYamlPath } from './errors';
 import type { ConfigProblem, YamlPath } from './errors';
 import { FloeJobAnnotations, FloeScheduleAnnotations, isValidTimezone } from './floe-annotations';
 import { locate } from './yaml-source';
 import type { YamlSource } from './yaml-source';
 import { DEFAULT_ELT_BUFFER_SIZE, stringifyEnv } from './project';
-import type { EnvironmentDef, JobDef, PluginCommand, PluginDef, Project, ScheduleDef } from './project';
+import type { EnvironmentDef, JobDef, Origin, PluginCommand, PluginDef, Project, ScheduleDef } from './project';
 import { PLUGIN_TYPES } from './schema';
 import type { IncludedFile, PluginType, ProjectFile, RawPlugin } from './schema';
 import { TaskParseError, parseBlocks, tasksToArgs } from './tasks';
@@ -34,6 +34,11 @@ class Collector {
   add(source: YamlSource, path: YamlPath, problem: string, fix?: string): void {
     this.problems.push({ file: source.displayName, path, ...locate(source, path), problem, fix });
   }
+}
+
+/** `subconfig.yml at jobs[0]`: where the first of two same-named items is, for duplicate messages. */
+function definedAt(origin: Origin): string {
+  return `${origin.file} at ${formatYamlPath(origin.path)}`;
 }
 
 function toCommands(raw: RawPlugin['commands']): Record<string, PluginCommand> {
@@ -68,7 +73,7 @@ function buildPlugins(files: ValidatedFile[], c: Collector): PluginDef[] {
       c.add(
         e.source,
         [...e.path, 'name'],
-        `repeats ${e.type.slice(0, -1)} '${e.raw.name}', already defined in ${first.source.displayName} at ${first.path.join('.')}`,
+        `repeats ${e.type.slice(0, -1)} '${e.raw.name}', already defined in ${definedAt({ file: first.source.displayName, path: first.path })}`,
         'Plugin names must be unique within a plugin type.',
       );
     } else seen.set(key, e);
@@ -141,11 +146,12 @@ function buildJobs(files: ValidatedFile[], lookup: PluginLookup, c: Collector): 
   for (const f of files) {
     (f.data.jobs ?? []).forEach((raw, i) => {
       const path: YamlPath = ['jobs', i];
-      if (jobs.some((j) => j.name === raw.name)) {
+      const firstJob = jobs.find((j) => j.name === raw.name);
+      if (firstJob) {
         c.add(
           f.source,
           [...path, 'name'],
-          `repeats job '${raw.name}'`,
+          `repeats job '${raw.name}', already defined in ${definedAt(firstJob.origin)}`,
           'Job names must be unique; rename or remove one.',
         );
         return;
@@ -191,11 +197,12 @@ function buildSchedules(files: ValidatedFile[], plugins: PluginDef[], jobs: JobD
     (f.data.schedules ?? []).forEach((raw, i) => {
       const path: YamlPath = ['schedules', i];
       const before = c.problems.length;
-      if (schedules.some((s) => s.name === raw.name)) {
+      const firstSchedule = schedules.find((s) => s.name === raw.name);
+      if (firstSchedule) {
         c.add(
           f.source,
           [...path, 'name'],
-          `repeats schedule '${raw.name}'`,
+          `repeats schedule '${raw.name}', already defined in ${definedAt(firstSchedule.origin)}`,
           'Schedule names must be unique; rename or remove one.',
         );
       }
@@ -302,8 +309,14 @@ function buildEnvironments(files: ValidatedFile[], c: Collector): EnvironmentDef
           'Rename the environment without a colon.',
         );
       }
-      if (envs.some((e) => e.name === raw.name))
-        c.add(f.source, [...path, 'name'], `repeats environment '${raw.name}'`, 'Environment names must be unique.');
+      const firstEnv = envs.find((e) => e.name === raw.name);
+      if (firstEnv)
+        c.add(
+          f.source,
+          [...path, 'name'],
+          `repeats environment '${raw.name}', already defined in ${definedAt(firstEnv.origin)}`,
+          'Environment names must be unique.',
+        );
       const plugins: EnvironmentDef['plugins'] = {};
       for (const type of PLUGIN_TYPES) {
         for (const p of raw.config?.plugins?.[type] ?? []) {
@@ -349,7 +362,7 @@ export function buildProject(root: string, file: string, main: ValidatedFile, in
   const environments = buildEnvironments(files, c);
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   const env = stringifyEnv(raw.env);
-  for (const f of included) Object.assign(env, stringifyEnv((f.data).env));
+  for (const f of included) Object.assign(env, stringifyEnv(f.data.env));
   return {
     root,
     file,

@@ -18,7 +18,7 @@ export function parseDuration(text: string): number | undefined {
 const duration = z
   .string({ error: "must be a duration string such as '30s', '5m', '2h' or '1d'" })
   .refine((s) => parseDuration(s) !== undefined, {
-    error: "must be a duration such as '30s', '5m', '2h' or '1d' (units ms, s, m, h, d)",
+    error: "must be a number and a unit (ms, s, m, h or d) such as '30s', '5m', '2h' or '1d'",
   });
 
 export const OVERLAP_POLICIES = [

@@ -25,16 +25,31 @@ function display(root: string, file: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
-/** Minimal glob: `*`, `?` within a segment and `**` across segments, relative to `root`. */
+/** One glob segment as a regular expression: `*`, `?` and `[...]`/`[!...]` classes, as Python's fnmatch. */
+function segmentRegExp(seg: string): RegExp {
+  let out = '';
+  for (let i = 0; i < seg.length; i++) {
+    const ch = seg[i] as string;
+    if (ch === '*') out += '[^/]*';
+    else if (ch === '?') out += '[^/]';
+    else if (ch === '[' && seg.indexOf(']', i + 2) > i) {
+      const close = seg.indexOf(']', i + 2);
+      let body = seg.slice(i + 1, close);
+      const negate = body.startsWith('!');
+      if (negate) body = body.slice(1);
+      out += `[${negate ? '^' : ''}${body.replace(/[\\^\]]/g, '\\$&')}]`;
+      i = close;
+    } else out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/**
+ * Minimal glob, as Meltano resolves `include_paths` (Python `glob(..., recursive=True)`): `*`, `?` and `[...]`
+ * within a segment, `**` across segments, relative to `root`; like Python, wildcards skip dot-files.
+ */
 export function expandGlob(root: string, pattern: string): string[] {
   const segments = pattern.split('/').filter((s) => s !== '' && s !== '.');
-  const toRe = (seg: string) =>
-    new RegExp(
-      `^${seg
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')}$`,
-    );
   const results: string[] = [];
   const walk = (dir: string, i: number): void => {
     if (i === segments.length) {
@@ -44,15 +59,20 @@ export function expandGlob(root: string, pattern: string): string[] {
     const seg = segments[i] as string;
     if (seg === '**') {
       walk(dir, i + 1);
-      for (const e of safeReaddir(dir)) if (e.isDirectory()) walk(path.join(dir, e.name), i);
+      for (const e of safeReaddir(dir)) {
+        if (e.isDirectory() && !e.name.startsWith('.')) walk(path.join(dir, e.name), i);
+      }
       return;
     }
-    if (!/[*?]/.test(seg)) {
+    if (!/[*?[]/.test(seg)) {
       walk(path.join(dir, seg), i + 1);
       return;
     }
-    const re = toRe(seg);
-    for (const e of safeReaddir(dir)) if (re.test(e.name)) walk(path.join(dir, e.name), i + 1);
+    const re = segmentRegExp(seg);
+    for (const e of safeReaddir(dir)) {
+      if (e.name.startsWith('.') && !seg.startsWith('.')) continue;
+      if (re.test(e.name)) walk(path.join(dir, e.name), i + 1);
+    }
   };
   walk(path.isAbsolute(pattern) ? '/' : root, 0);
   return [...new Set(results)].sort();
@@ -76,9 +96,12 @@ export function parseProjectText(text: string, root: string, file: string = path
   const main: ValidatedFile = { source: mainSource, data: checkShape(mainSource, ProjectFile) };
   const included: ValidatedFile[] = [];
   const patterns = (main.data as ProjectFile).include_paths ?? [];
+  // A file matched by several patterns (the docs' own example does this) is merged once.
+  const seen = new Set<string>([path.resolve(file)]);
   patterns.forEach((pattern) => {
     for (const f of expandGlob(root, pattern)) {
-      if (path.resolve(f) === path.resolve(file)) continue;
+      if (seen.has(path.resolve(f))) continue;
+      seen.add(path.resolve(f));
       const source = parseYamlSource(fs.readFileSync(f, 'utf8'), display(root, f));
       included.push({ source, data: checkShape(source, IncludedFile) });
     }

@@ -15,7 +15,12 @@ import { strict } from './strict';
 const annotations = z.record(z.string(), z.unknown());
 
 /** `env:` maps. YAML may give numbers or booleans; Meltano stringifies them. */
-const envMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+const envMap = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean(), z.null()], {
+    error: 'must be a string, a number, true/false or empty',
+  }),
+);
 
 const settingKind = z.enum([
   'oauth',

@@ -80,15 +80,24 @@ function toProblem(source: YamlSource, issue: z.core.$ZodIssue): ConfigProblem {
         ...base,
         ...locate(source, path),
         problem:
-          issue.message === 'Invalid input' ? `has an unexpected shape (got ${describeValue(value)})` : issue.message,
+          issue.message === 'Invalid input'
+            ? `has an unexpected shape (got ${describeValue(value)})`
+            : `${issue.message} (got ${describeValue(value)})`,
       };
     case 'too_small':
-    case 'too_big':
-      return {
-        ...base,
-        ...locate(source, path),
-        problem: `is out of range: ${issue.message.replace(/^Too (small|big): /, '')}`,
-      };
+    case 'too_big': {
+      const small = issue.code === 'too_small';
+      const limit = Number(small ? issue.minimum : issue.maximum);
+      const bound =
+        issue.origin === 'number' || issue.origin === 'int'
+          ? issue.inclusive
+            ? `${small ? 'at least' : 'at most'} ${limit}`
+            : `${small ? 'greater' : 'less'} than ${limit}`
+          : `${small ? 'at least' : 'at most'} ${limit} ${issue.origin === 'string' ? 'characters' : 'items'} long`;
+      return { ...base, ...locate(source, path), problem: `must be ${bound} (got ${describeValue(value)})` };
+    }
+    case 'custom':
+      return { ...base, ...locate(source, path), problem: `${issue.message} (got ${describeValue(value)})` };
     default:
       return { ...base, ...locate(source, path), problem: issue.message };
   }
@@ -109,8 +118,6 @@ export function checkShape<S extends z.ZodType>(source: YamlSource, schema: S): 
 export function checkShapeAt<S extends z.ZodType>(source: YamlSource, path: YamlPath, schema: S, value: unknown) {
   const result = schema.safeParse(value);
   if (result.success) return { ok: true as const, data: result.data };
-  const problems = result.error.issues.map((i) =>
-    toProblem(source, { ...i, path: [...path, ...i.path] }),
-  );
+  const problems = result.error.issues.map((i) => toProblem(source, { ...i, path: [...path, ...i.path] }));
   return { ok: false as const, problems };
 }

@@ -25,18 +25,25 @@ export function parseYamlSource(text: string, displayName: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
-    const problems: ConfigProblem[] = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
+    const problems: ConfigProblem[] = [];
+    for (const e of doc.errors) {
+      // linePos is only filled in with prettyErrors, which also rewrites the message; derive it from the offset.
+      const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+      // One syntax slip often yields several errors at the same spot; the first says it best.
+      if (problems.some((p) => p.line === pos.line && p.column === pos.col)) continue;
       const first = e.message.split('\n')[0] ?? e.message;
-      return {
+      const key = e.code === 'DUPLICATE_KEY' ? /^\s*("[^"]*"|'[^']*'|[^:\n]+?)\s*:/.exec(text.slice(e.pos[0])) : null;
+      problems.push({
         file: displayName,
         path: [],
-        line: pos?.line,
-        column: pos?.col,
-        problem: `the file is not valid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`,
-        fix: 'Fix the YAML syntax at that position.',
-      };
-    });
+        line: pos.line,
+        column: pos.col,
+        problem: key
+          ? `the file is not valid YAML: key '${key[1]}' appears twice in the same mapping`
+          : `the file is not valid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`,
+        fix: key ? 'Remove or rename one of them.' : 'Fix the YAML syntax at that position.',
+      });
+    }
     throw new ConfigError(problems);
   }
   return { displayName, text, doc, lineCounter, value: doc.toJS({ maxAliasCount: 1000 }) as unknown };
