@@ -128,10 +128,14 @@ function buildPlugins(files: ValidatedFile[], c: Collector): PluginDef[] {
 function lookupFor(plugins: PluginDef[]): PluginLookup {
   const types = new Map<string, PluginType>();
   const mappings = new Map<string, string>();
-  for (const p of plugins) {
-    if (!types.has(p.name)) types.set(p.name, p.type);
-    if (p.type === 'mappers') {
-      for (const m of (p.extras.mappings as { name: string }[] | undefined) ?? []) mappings.set(m.name, p.name);
+  for (const p of plugins) if (!types.has(p.name)) types.set(p.name, p.type);
+  // An inheriting mapper carries its parent's mappings too; a mapping name means the mapper that declares it.
+  const mappers = plugins
+    .filter((p) => p.type === 'mappers')
+    .sort((a, b) => Number(a.inheritFrom !== undefined) - Number(b.inheritFrom !== undefined));
+  for (const p of mappers) {
+    for (const m of (p.extras.mappings as { name: string }[] | undefined) ?? []) {
+      if (!mappings.has(m.name)) mappings.set(m.name, p.name);
     }
   }
   return {
