@@ -187,6 +187,21 @@ describe('test helper getTestTemporal', () => {
     for (const key of FLOE_SEARCH_ATTRIBUTE_KEYS) assert.ok(key.name in (listed.customAttributes ?? {}), key.name);
     assert.equal(await runTrivial(t.client, t.nativeConnection, uniqueName('shared-wf')), 'hello, floe!');
   });
+
+  it('is reachable through connectFromEnv with TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE', async () => {
+    const t = await getTestTemporal();
+    const env = { TEMPORAL_ADDRESS: t.address, TEMPORAL_NAMESPACE: 'floe-other', HOME: tmpdir() };
+    const c = await connectFromEnv({ env });
+    try {
+      assert.equal(c.address, t.address);
+      assert.equal(c.namespace, 'floe-other');
+      assert.equal(c.client.options.namespace, 'floe-other');
+      const info = await c.connection.workflowService.getSystemInfo({});
+      assert.ok(info.capabilities);
+    } finally {
+      await c.connection.close();
+    }
+  });
 });
 
 describe('server/temporal-cli', () => {
@@ -205,6 +220,8 @@ describe('server/temporal-cli', () => {
     assert.equal(findTemporalCli(project, { PATH: '' }), venv);
     assert.equal(findTemporalCli(path.join(tmp, 'empty'), { PATH: '' }), undefined);
     assert.equal(findUv(path.join(tmp, 'empty'), { PATH: '' }), undefined);
+    const uv = fakeExecutable(pathDir, 'uv');
+    assert.equal(findUv(project, { PATH: pathDir }), uv);
   });
 
   it('rejects a TEMPORAL_CLI that is not an executable file, as ensure-tools.js does', () => {
