@@ -30,10 +30,12 @@ export interface LineClass {
   streamEnd: number;
   /** True when the stream string contains a backslash escape and must be decoded with JSON.parse. */
   streamEscaped: boolean;
+  /** Index just past the last string the classifier read: lines sharing these bytes classify the same. */
+  prefixEnd: number;
 }
 
 export function newLineClass(): LineClass {
-  return { type: undefined, streamStart: -1, streamEnd: -1, streamEscaped: false };
+  return { type: undefined, streamStart: -1, streamEnd: -1, streamEscaped: false, prefixEnd: -1 };
 }
 
 const QUOTE = 0x22;
@@ -101,6 +103,7 @@ export function classifyLine(buf: Buffer, start: number, end: number, out: LineC
   out.streamStart = -1;
   out.streamEnd = -1;
   out.streamEscaped = false;
+  out.prefixEnd = -1;
   let i = skipWs(buf, start, end);
   if (buf[i] !== OPEN_BRACE) return;
   const str = { escaped: false };
@@ -126,6 +129,7 @@ export function classifyLine(buf: Buffer, start: number, end: number, out: LineC
       out.streamEnd = valStop - 1;
       out.streamEscaped = str.escaped;
     }
+    out.prefixEnd = valStop;
     if (out.type !== undefined && out.streamStart >= 0) return;
     i = skipWs(buf, valStop, end);
     if (buf[i] !== COMMA) return;

@@ -14,6 +14,7 @@ import { LineScanner } from './line-scanner';
 import { PluginProcess } from './plugin-process';
 import { decideOutcome, roleLabel, type RelayFailure } from './relay-outcome';
 import {
+  DEFAULT_HOP_BUFFER_BYTES,
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_PROGRESS_INTERVAL_MS,
@@ -89,6 +90,7 @@ function validatePlugins(plugins: readonly RelayPlugin[]): void {
 class Relay {
   private readonly maxLineBytes: number;
   private readonly graceMs: number;
+  private readonly hopBufferBytes: number;
   private readonly startedAt = Date.now();
   private readonly counter = new TapOutputCounter();
   private readonly outputs: Record<string, { bytes: number; lines: number }> = {};
@@ -108,6 +110,7 @@ class Relay {
   constructor(private readonly opts: RelayOptions) {
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.hopBufferBytes = opts.hopBufferBytes ?? DEFAULT_HOP_BUFFER_BYTES;
     for (const p of opts.plugins) this.outputs[p.name] = { bytes: 0, lines: 0 };
   }
 
@@ -210,9 +213,11 @@ class Relay {
       const scanned = hop.scanner.push(chunk);
       if (isTap) output.lines = this.counter.lines;
       if (!scanned || !hop.sinkOpen || sink.destroyed) return;
-      const ok = sink.write(chunk);
+      sink.write(chunk);
       this.trackBuffered();
-      if (!ok && !waitingDrain) {
+      // Pausing at Node's 16 KiB mark would make the producer wait on every scheduling hiccup of the
+      // consumer; a larger (still fixed) allowance keeps both sides busy. 'drain' fires once it is all flushed.
+      if (sink.writableLength >= this.hopBufferBytes && !waitingDrain) {
         waitingDrain = true;
         out.pause();
         sink.once('drain', () => {

@@ -22,6 +22,9 @@ export class TapOutputCounter {
   private readonly cls = newLineClass();
   private lastRaw: Buffer = Buffer.alloc(0);
   private lastCounts: StreamCounts | undefined;
+  // Leading bytes of the first RECORD lines of each writer style and stream (through the type and stream values): a line
+  // that starts with the same bytes is a RECORD of the same stream, found with one short byte compare.
+  private readonly prefixes: Array<{ bytes: Buffer; counts: StreamCounts }> = [];
 
   /** For LineScanner.wantWholeLine: the head of a long line is not enough when the fast path can't classify it. */
   readonly wantWholeLine = (head: Buffer): boolean => {
@@ -34,11 +37,19 @@ export class TapOutputCounter {
     if (lineBytes === 0) return;
     this.lines++;
     const size = lineBytes + (terminated ? 1 : 0);
+    const known = this.matchPrefix(buf, start, end);
+    if (known !== undefined) {
+      known.records++;
+      known.bytes += size;
+      this.records++;
+      return;
+    }
     const cls = this.cls;
     classifyLine(buf, start, end, cls);
     if (isClassified(cls)) {
       if (cls.type === MessageType.Record) {
         const counts = this.countsForBytes(buf, cls.streamStart, cls.streamEnd, cls.streamEscaped);
+        this.rememberPrefix(buf, start, cls.prefixEnd, counts);
         counts.records++;
         counts.bytes += size;
         this.records++;
@@ -49,6 +60,27 @@ export class TapOutputCounter {
     }
     this.classifyByParsing(buf, start, end, lineBytes, size);
   };
+
+  private matchPrefix(buf: Buffer, start: number, end: number): StreamCounts | undefined {
+    const prefixes = this.prefixes;
+    for (let p = 0; p < prefixes.length; p++) {
+      const entry = prefixes[p]!;
+      const bytes = entry.bytes;
+      let k = bytes.length;
+      if (end - start <= k) continue;
+      // From the end: the stream name, where prefixes differ, comes last.
+      while (k > 0 && buf[start + k - 1] === bytes[k - 1]) k--;
+      if (k === 0) return entry.counts;
+    }
+    return undefined;
+  }
+
+  private rememberPrefix(buf: Buffer, start: number, prefixEnd: number, counts: StreamCounts): void {
+    // Cap both the number and the length of prefixes so the fast path stays fast and memory stays small.
+    if (prefixEnd < 0 || prefixEnd - start > 512) return;
+    this.prefixes.unshift({ bytes: Buffer.from(buf.subarray(start, prefixEnd)), counts });
+    if (this.prefixes.length > 16) this.prefixes.pop();
+  }
 
   private classifyByParsing(buf: Buffer, start: number, end: number, lineBytes: number, size: number): void {
     // Only a head was captured: the fast path classified the head, so this cannot happen; count, don't guess.

@@ -1,0 +1,224 @@
+/**
+ * Relay throughput benchmark: the same synthetic Singer stream (SCHEMA, RECORDs, a STATE every few thousand
+ * records) goes (1) through a raw shell pipe `gen | sink` and (2) through `runRelay` (gen as the tap, sink
+ * as the target), in one run, and the MB/s of both, their ratio and the relay process's RSS over time are
+ * printed as JSON. The generator writes pre-built 1 MiB blocks so that it, not Python's json.dumps, sets
+ * the pace; the sink counts bytes and prints one bare state line at the end, as a target does.
+ *
+ * Run: `npx tsx bench/relay.ts [megabytes] [rounds]` (default 400 MB, 2 rounds); both generators run in turn.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startRelay } from '../src/singer/relay';
+
+export interface BenchOptions {
+  /** `prebuilt`: the relay's own cost shows; `serializing`: a generator that JSON-encodes each record. */
+  generator: 'prebuilt' | 'serializing';
+  /** Size of the synthetic stream; at least 300 MB for a meaningful run. */
+  megabytes: number;
+  /** Raw and relay runs alternate this many times; the best of each is compared. */
+  rounds: number;
+  /** RSS sampling period of the relay process. */
+  sampleMs: number;
+}
+
+export interface RunMeasure {
+  seconds: number;
+  mbPerSec: number;
+  /** CPU (user + system) the relay process itself used; only for relay runs. */
+  relayCpuSeconds?: number;
+}
+
+export interface RssSample {
+  tMs: number;
+  rssMb: number;
+  relayedMb: number;
+}
+
+export interface BenchResult {
+  generator: BenchOptions['generator'];
+  bytes: number;
+  records: number;
+  statesInStream: number;
+  raw: RunMeasure[];
+  relay: RunMeasure[];
+  bestRawMbPerSec: number;
+  bestRelayMbPerSec: number;
+  medianRawMbPerSec: number;
+  medianRelayMbPerSec: number;
+  /** bestRelayMbPerSec / bestRawMbPerSec; the goal is >= 0.9. */
+  ratio: number;
+  medianRatio: number;
+  /** CPU the relay spends per MB relayed (median): robust to other load on the machine, unlike MB/s. */
+  relayCpuMsPerMb: number;
+  relayRecordsCounted: number;
+  sinkState: unknown;
+  rss: { startMb: number; maxMb: number; endMb: number; samples: RssSample[] };
+  maxBufferedBytes: number;
+  node: string;
+  cpus: number;
+}
+
+const MB = 1_000_000;
+
+// argv: total bytes, mode. `prebuilt` writes one pre-built 1 MiB block over and over (the generator costs
+// almost nothing, so the relay's own cost shows); `serializing` JSON-encodes every record like a tap does.
+const GEN_JS = `
+const fs = require('node:fs');
+const [total, mode] = [Number(process.argv[2]), process.argv[3]];
+const rec = (n) => ({ id: n, name: 'user ' + n, email: 'user' + n + '@example.com', updated_at: '2026-01-01T00:00:00Z', balance: 1234.56, active: true });
+const line = (n) => '{"type": "RECORD", "stream": "' + (n % 3 === 0 ? 'orders' : 'users') + '", "record": ' + JSON.stringify(rec(n)) + ', "time_extracted": "2026-01-02T03:00:00Z"}\\n';
+const state = (n) => JSON.stringify({ type: 'STATE', value: { bookmarks: { users: { replication_key_value: String(n) } } } }) + '\\n';
+const schema = (s) => '{"type": "SCHEMA", "stream": "' + s + '", "schema": {"type": "object", "properties": {"id": {"type": "integer"}}}, "key_properties": ["id"]}\\n';
+fs.writeSync(1, schema('users') + schema('orders'));
+let written = 0, records = 0, states = 0;
+if (mode === 'prebuilt') {
+  const lines = [];
+  let size = 0, n = 0;
+  while (size < (1 << 20)) { const l = line(++n); lines.push(l); size += l.length; }
+  lines.push(state(n));
+  const block = Buffer.from(lines.join(''));
+  while (written < total) { written += fs.writeSync(1, block); records += n; states++; }
+} else {
+  let n = 0, batch = '';
+  while (written < total) {
+    batch += line(++n);
+    if (n % 5000 === 0) { batch += state(n); states++; }
+    if (batch.length >= 65536) { written += fs.writeSync(1, batch); batch = ''; }
+  }
+  written += fs.writeSync(1, batch + state(n));
+  records = n; states++;
+}
+fs.writeSync(2, JSON.stringify({ records, states }) + '\\n');
+`;
+
+// Reads with blocking 1 MiB reads and prints one bare state value at the end, as a target would.
+const SINK_JS = `
+const fs = require('node:fs');
+const buf = Buffer.allocUnsafe(1 << 20);
+let total = 0, r;
+while ((r = fs.readSync(0, buf, 0, buf.length, null)) > 0) total += r;
+process.stdout.write(JSON.stringify({ bookmarks: { bench: { bytes: total } } }) + '\\n');
+`;
+
+async function timeRawPipe(gen: string, mode: string, sink: string, bytes: number): Promise<RunMeasure> {
+  const started = process.hrtime.bigint();
+  const cmd = `"${process.execPath}" "${gen}" ${bytes} ${mode} | "${process.execPath}" "${sink}" > /dev/null`;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'ignore'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`raw pipe exited with code ${code}`))));
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, mbPerSec: bytes / MB / seconds };
+}
+
+/** Runs the benchmark; throws when a run fails. */
+export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<BenchResult> {
+  const o: BenchOptions = { generator: 'prebuilt', megabytes: 400, rounds: 2, sampleMs: 250, ...opts };
+  const bytes = Math.round(o.megabytes * MB);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'floe-bench-relay-'));
+  try {
+    const gen = path.join(dir, 'gen.js');
+    const sink = path.join(dir, 'sink.js');
+    await fs.writeFile(gen, GEN_JS);
+    await fs.writeFile(sink, SINK_JS);
+    const raw: RunMeasure[] = [];
+    const relay: RunMeasure[] = [];
+    const samples: RssSample[] = [];
+    let last: Awaited<ReturnType<typeof startRelay>['result']> | undefined;
+    let sinkState: unknown;
+    let genInfo = { records: 0, states: 0 };
+    const rssStart = process.memoryUsage().rss;
+    for (let round = 0; round < o.rounds; round++) {
+      raw.push(await timeRawPipe(gen, o.generator, sink, bytes));
+      const handle = startRelay({
+        plugins: [
+          { name: 'bench-gen', role: 'tap', command: process.execPath, args: [gen, String(bytes), o.generator] },
+          { name: 'bench-sink', role: 'target', command: process.execPath, args: [sink] },
+        ],
+        onState: (v) => void (sinkState = v),
+        onLog: (e) => {
+          if (e.stream === 'stderr' && e.line.startsWith('{')) genInfo = JSON.parse(e.line) as typeof genInfo;
+        },
+      });
+      const started = Date.now();
+      const cpu0 = process.cpuUsage();
+      const timer = setInterval(() => {
+        samples.push({
+          tMs: Date.now() - started,
+          rssMb: process.memoryUsage().rss / MB,
+          relayedMb: handle.getProgress().totals.bytes / MB,
+        });
+      }, o.sampleMs);
+      last = await handle.result;
+      const cpu = process.cpuUsage(cpu0);
+      clearInterval(timer);
+      if (last.status !== 'succeeded') throw new Error(`bench relay run failed: ${last.message ?? last.status}`);
+      relay.push({
+        seconds: last.durationMs / 1000,
+        mbPerSec: last.totals.bytes / MB / (last.durationMs / 1000),
+        relayCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      });
+    }
+    const bestRaw = Math.max(...raw.map((r) => r.mbPerSec));
+    const bestRelay = Math.max(...relay.map((r) => r.mbPerSec));
+    const rss = samples.map((s) => s.rssMb);
+    const medRaw = median(raw.map((r) => r.mbPerSec));
+    const medRelay = median(relay.map((r) => r.mbPerSec));
+    return {
+      bytes: last!.totals.bytes,
+      generator: o.generator,
+      records: genInfo.records,
+      statesInStream: genInfo.states,
+      raw,
+      relay,
+      bestRawMbPerSec: round1(bestRaw),
+      bestRelayMbPerSec: round1(bestRelay),
+      medianRawMbPerSec: round1(medRaw),
+      medianRelayMbPerSec: round1(medRelay),
+      ratio: Math.round((bestRelay / bestRaw) * 1000) / 1000,
+      medianRatio: Math.round((medRelay / medRaw) * 1000) / 1000,
+      relayCpuMsPerMb:
+        Math.round(median(relay.map((r) => ((r.relayCpuSeconds ?? 0) * 1000) / (bytes / MB))) * 1000) / 1000,
+      relayRecordsCounted: last!.totals.records,
+      sinkState,
+      rss: {
+        startMb: round1(rssStart / MB),
+        maxMb: round1(Math.max(...rss)),
+        endMb: round1(process.memoryUsage().rss / MB),
+        samples: samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 40)) === 0),
+      },
+      maxBufferedBytes: last!.maxBufferedBytes,
+      node: process.version,
+      cpus: os.cpus().length,
+    };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+if (require.main === module) {
+  const [mb, rounds] = process.argv.slice(2).map(Number);
+  const base = { ...(mb ? { megabytes: mb } : {}), ...(rounds ? { rounds } : {}) };
+  (async () => {
+    const prebuilt = await benchRelay({ ...base, generator: 'prebuilt' });
+    const serializing = await benchRelay({ ...base, generator: 'serializing' });
+    process.stdout.write(JSON.stringify({ prebuilt, serializing }, null, 2) + '\n');
+  })().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
