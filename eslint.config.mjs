@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bin/**', '.floe/**', '.meltano/**', 'eslint.config.mjs', 'test/fixtures/**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'scripts/**/*.js', '.floe/**', '.meltano/**', 'eslint.config.mjs', 'test/fixtures/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,0 +1,75 @@
+/**
+ * `npm run worker` / `floe worker`: a Temporal worker for one Meltano project. It registers the pipeline
+ * workflow and its activities, syncs the project's schedules at start (unless told not to), and shuts down
+ * gracefully on SIGINT/SIGTERM: it stops polling, running plugin processes get SIGTERM (SDK targets flush and
+ * emit their final state, which is persisted), and the interrupted activity is retried on another worker.
+ */
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { createActivities } from './activities';
+import { loadProject } from './config/load';
+import { projectKeyOf, syncSchedules } from './schedules/sync';
+import type { SyncResult } from './schedules/sync';
+import { DEFAULT_TASK_QUEUE } from './shared/pipeline';
+
+export interface WorkerOptions {
+  projectRoot: string;
+  address: string;
+  namespace: string;
+  /** Used for schedule sync. */
+  client: Client;
+  connectionOptions?: Parameters<typeof NativeConnection.connect>[0];
+  taskQueue?: string;
+  sync?: boolean;
+  /** Concurrent block activities (each runs 2+ processes): default 4 on this kind of small machine. */
+  maxConcurrentActivities?: number;
+  /** Time running blocks get to stop after shutdown starts (then they are cancelled). Default 30 s. */
+  shutdownGraceTime?: Duration;
+  onSync?: (result: SyncResult) => void;
+  onReady?: (worker: Worker) => void;
+}
+
+export function taskQueueFrom(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FLOE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Runs until shutdown (signal or `worker.shutdown()`).
+ * @throws ConfigError when meltano.yml is invalid at start; connection errors from the SDK.
+ */
+export async function runWorker(opts: WorkerOptions): Promise<void> {
+  const taskQueue = opts.taskQueue ?? taskQueueFrom();
+  const project = loadProject(opts.projectRoot);
+  if (!runtimeInstalled) {
+    runtimeInstalled = true;
+    try {
+      Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+    } catch {
+      // Already installed by the embedding process (tests): keep its settings.
+    }
+  }
+  if (opts.sync !== false) {
+    const result = await syncSchedules(opts.client, project, { taskQueue, projectKey: projectKeyOf(project) });
+    opts.onSync?.(result);
+  }
+  const connection = await NativeConnection.connect({ address: opts.address, ...(opts.connectionOptions ?? {}) });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: opts.namespace,
+      taskQueue,
+      workflowsPath: require.resolve('./workflows'),
+      activities: createActivities({ projectRoot: project.root }),
+      maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
+      shutdownGraceTime: opts.shutdownGraceTime ?? '30 seconds',
+      shutdownForceTime: '60 seconds',
+    });
+    opts.onReady?.(worker);
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
