@@ -89,7 +89,8 @@ function parseValue(token: string, spec: FieldSpec): number {
 /** Parses one field into ranges; `*` (or `?`) alone yields '*'. */
 function parseField(text: string, spec: FieldSpec): FieldRanges | '*' {
   if (text === '*' || (spec.allowQuestion && text === '?')) return '*';
-  if (text === 'L' || text.includes('L')) {
+  // Only day-of-month has `L` in Meltano's cron; elsewhere an L is part of a name such as JUL.
+  if (spec.label === 'day-of-month' && /l/i.test(text)) {
     throw new IntervalError(
       `${spec.label} 'L' (last day) cannot be expressed as a Temporal schedule; use explicit days such as '28-31' with care or a day-of-week`,
     );
