@@ -25,7 +25,7 @@ export interface ActivityDeps {
 }
 
 /** Maps a thrown error to the failure the workflow's retry policy understands. */
-function toFailure(err: unknown): unknown {
+function toFailure(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof PluginNotInstalledError) {
     return ApplicationFailure.create({
@@ -43,7 +43,7 @@ function toFailure(err: unknown): unknown {
   if (err instanceof UserError) {
     return ApplicationFailure.create({ message: err.message, type: FailureType.ConfigError, nonRetryable: true });
   }
-  return err;
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 export function createActivities(deps: ActivityDeps): Activities {
