@@ -10,13 +10,15 @@ import { createContext, OUTPUT_FORMATS } from './context';
 import type { CliContext, CliIo } from './context';
 import { register as registerJob } from './job';
 import { register as registerSchedule } from './schedule';
+import { register as registerOrchestrate } from './orchestrate';
+import { register as registerUp } from './up';
 
 export type { CliContext, CliIo } from './context';
 
 type RegisterGroup = (program: Command, ctx: CliContext) => void;
 
 /** In help order. Later: run, install, state, worker, trigger, runs, up, config, select. */
-const COMMAND_GROUPS: readonly RegisterGroup[] = [registerJob, registerSchedule];
+const COMMAND_GROUPS: readonly RegisterGroup[] = [registerJob, registerSchedule, registerOrchestrate, registerUp];
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;

@@ -5,6 +5,9 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CliContext } from './context';
+import { connectFromEnv } from '../server/connection';
+import type { TemporalConnection } from '../server/connection';
+import { syncAndReport } from './orchestrate';
 import { rawTasksOf } from './job';
 import { formatTable } from './output';
 import { appendEntry, editProjectFile, removeEntry, updateEntry } from '../config/edit';
@@ -40,16 +43,28 @@ type ScheduleChange = 'added' | 'updated' | 'removed';
  * Runs after meltano.yml has been written by `schedule add|set|remove`. The Temporal sync is wired in here.
  * @throws whatever the sync throws (the file change is already saved).
  */
-export function afterScheduleChange(
+export async function afterScheduleChange(
   ctx: CliContext,
-  _project: Project,
+  project: Project,
   change: { schedule: string; action: ScheduleChange },
 ): Promise<void> {
   const verb = change.action === 'removed' ? 'removed from' : 'saved to';
-  ctx.out(
-    `Schedule '${change.schedule}' ${verb} meltano.yml; it will be synced to Temporal when a worker starts (or run \`floe schedule sync\`).`,
-  );
-  return Promise.resolve();
+  // Sync at once when a server answers quickly; otherwise the next worker start (or `floe schedule sync`) does.
+  let t: TemporalConnection | undefined;
+  try {
+    t = await connectFromEnv({ env: ctx.io.env, connectTimeoutMs: 1500 });
+  } catch {
+    ctx.out(
+      `Schedule '${change.schedule}' ${verb} meltano.yml; no Temporal server answered, so it will be synced when a worker starts (or run \`floe schedule sync\`).`,
+    );
+    return;
+  }
+  try {
+    ctx.out(`Schedule '${change.schedule}' ${verb} meltano.yml.`);
+    await syncAndReport(ctx, t.client, project);
+  } finally {
+    await t.connection.close();
+  }
 }
 
 /** Meltano's `cron_interval`: the alias expanded, the cron itself, or null for @once/@manual/@none. */

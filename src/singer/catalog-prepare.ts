@@ -71,7 +71,9 @@ export async function prepareCatalog(req: PrepareCatalogRequest): Promise<{ flag
     const cacheDir = path.join(req.project.root, '.meltano', 'run', req.plugin.name);
     const cacheFile = path.join(cacheDir, 'floe.catalog.cache.json');
     const keyFile = path.join(cacheDir, 'floe.catalog.cache_key');
-    const useCache = !req.refresh && req.extras.use_cached_catalog !== false;
+    // Meltano keys no cache for plugins without pip_url or installed editable (their code may change).
+    const cacheable = !!req.plugin.pipUrl && !req.plugin.pipUrl.includes('-e ');
+    const useCache = cacheable && !req.refresh && req.extras.use_cached_catalog !== false;
     if (useCache && fs.existsSync(cacheFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
       catalogText = fs.readFileSync(cacheFile, 'utf8');
     } else {

@@ -135,7 +135,7 @@ export async function runExtractLoad(req: ExtractLoadRequest): Promise<ExtractLo
           plugin: p.def,
           executable: executables[i] as string,
           configFile,
-          config,
+          config: resolved.flatConfig,
           extras: resolved.extras,
           env,
           runDir,

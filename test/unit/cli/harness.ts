@@ -24,7 +24,9 @@ export async function floe(args: string[], cwd: string, env: NodeJS.ProcessEnv =
   let stderr = '';
   const code = await main(['node', 'floe', ...args], {
     cwd,
-    env,
+    // Nothing listens on port 1: the immediate schedule sync fails fast and says it will happen later,
+    // and a developer's running `npm start` is never touched by tests.
+    env: { TEMPORAL_ADDRESS: '127.0.0.1:1', ...env },
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
   });

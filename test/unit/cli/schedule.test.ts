@@ -4,7 +4,7 @@ import path from 'node:path';
 import { copyFixture, floe, lineDiff, lineNo, range } from './harness';
 
 const SYNC_NOTE = (name: string, verb = 'saved to') =>
-  `Schedule '${name}' ${verb} meltano.yml; it will be synced to Temporal when a worker starts (or run \`floe schedule sync\`).\n`;
+  `Schedule '${name}' ${verb} meltano.yml; no Temporal server answered, so it will be synced when a worker starts (or run \`floe schedule sync\`).\n`;
 
 describe('cli/schedule', () => {
   let root: string;
