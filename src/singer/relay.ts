@@ -12,6 +12,7 @@
 import { UserError } from '../shared/errors';
 import { LineScanner } from './line-scanner';
 import { PluginProcess } from './plugin-process';
+import { linkHop, type Hop } from './relay-hop';
 import { decideOutcome, roleLabel, type RelayFailure } from './relay-outcome';
 import {
   DEFAULT_HOP_BUFFER_BYTES,
@@ -38,16 +39,6 @@ export interface RelayHandle {
 
 // Keep this much of an overlong stderr line; the rest is counted, not logged.
 const STDERR_HEAD_BYTES = 64 * 1024;
-// Enough of a chunk-spanning tap line to classify it without the rest (type and stream come first).
-const TAP_HEAD_BYTES = 4 * 1024;
-
-interface Hop {
-  producer: PluginProcess;
-  consumer: PluginProcess;
-  scanner: LineScanner;
-  sinkOpen: boolean;
-  inputEnded: boolean;
-}
 
 /**
  * Starts the relay and returns at once. Throws {@link RelayConfigError} when `plugins` is not one tap, 0..n
@@ -178,72 +169,18 @@ class Relay {
   }
 
   private linkHop(producer: PluginProcess, consumer: PluginProcess): void {
-    const out = producer.child.stdout!;
-    const sink = consumer.child.stdin!;
     const isTap = producer.plugin.role === 'tap';
-    const output = this.outputs[producer.plugin.name]!;
-    const hop: Hop = {
-      producer,
-      consumer,
-      sinkOpen: true,
-      inputEnded: false,
-      scanner: new LineScanner({
-        maxLineBytes: this.maxLineBytes,
-        headBytes: isTap ? TAP_HEAD_BYTES : 0,
-        wantWholeLine: isTap ? this.counter.wantWholeLine : undefined,
-        onLine: isTap ? this.counter.onLine : () => void output.lines++,
-        onOverflow: () => this.overflow(producer.plugin, hop),
-      }),
-    };
+    const hop = linkHop(producer, consumer, {
+      maxLineBytes: this.maxLineBytes,
+      hopBufferBytes: this.hopBufferBytes,
+      counter: isTap ? this.counter : undefined,
+      output: this.outputs[producer.plugin.name]!,
+      onOverflow: () => this.overflow(producer.plugin),
+      onForwarded: () => this.trackBuffered(),
+      mapperSucceeded: (mapper) => mapper.exit?.code === 0 && this.mapperFailure === undefined,
+    });
     this.hops.push(hop);
     this.scanners.push(hop.scanner);
-    let waitingDrain = false;
-    const closeSink = (): void => {
-      // The consumer is gone (EPIPE, exit): keep draining the producer so it never blocks on a full pipe.
-      hop.sinkOpen = false;
-      if (waitingDrain) {
-        waitingDrain = false;
-        out.resume();
-      }
-    };
-    sink.on('error', closeSink);
-    sink.on('close', closeSink);
-    out.on('data', (chunk: Buffer) => {
-      output.bytes += chunk.length;
-      const scanned = hop.scanner.push(chunk);
-      if (isTap) output.lines = this.counter.lines;
-      if (!scanned || !hop.sinkOpen || sink.destroyed) return;
-      sink.write(chunk);
-      this.trackBuffered();
-      // Pausing at Node's 16 KiB mark would make the producer wait on every scheduling hiccup of the
-      // consumer; a larger (still fixed) allowance keeps both sides busy. 'drain' fires once it is all flushed.
-      if (sink.writableLength >= this.hopBufferBytes && !waitingDrain) {
-        waitingDrain = true;
-        out.pause();
-        sink.once('drain', () => {
-          if (!waitingDrain) return;
-          waitingDrain = false;
-          out.resume();
-        });
-      }
-    });
-    out.on('end', () => {
-      hop.scanner.end();
-      if (isTap) output.lines = this.counter.lines;
-      hop.inputEnded = true;
-      const endSink = (): void => {
-        if (hop.sinkOpen && !hop.scanner.hasOverflowed) sink.end();
-      };
-      // A tap's EOF always cascades (the target keeps what it got, meltano.md §4.3); a mapper's only if it
-      // succeeded, otherwise the target would take a truncated stream for a complete one.
-      if (producer.plugin.role === 'tap') endSink();
-      else if (producer.hasExited) this.endAfterMapper(producer, endSink);
-      else producer.onExit(() => this.endAfterMapper(producer, endSink));
-    });
-  }
-
-  private endAfterMapper(mapper: PluginProcess, endSink: () => void): void {
-    if (mapper.exit?.code === 0 && this.mapperFailure === undefined) endSink();
   }
 
   private linkStateOutput(target: PluginProcess): void {
@@ -257,7 +194,7 @@ class Relay {
         output.lines++;
         this.handleStateLine(target.plugin, line);
       },
-      onOverflow: () => this.overflow(target.plugin, undefined),
+      onOverflow: () => this.overflow(target.plugin),
     });
     this.scanners.push(scanner);
     const out = target.child.stdout!;
@@ -350,8 +287,7 @@ class Relay {
     }
   }
 
-  private overflow(plugin: RelayPlugin, hop: Hop | undefined): void {
-    if (hop) hop.sinkOpen = false;
+  private overflow(plugin: RelayPlugin): void {
     const bufferSize = this.maxLineBytes * 2;
     this.fail({
       reason: 'line_too_long',

