@@ -222,6 +222,9 @@ function run(cmd: string, args: string[], stdin?: string): Promise<string> {
         reject(new MariaDbError(`'${basename(cmd)}' exited with code ${String(code)}: ${msg}`));
       }
     });
+    // A client may exit before reading stdin (ping, or a failing statement); its exit code and ERROR line
+    // report that, so the resulting EPIPE on our side is not an error of its own.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin ?? '');
   });
 }
