@@ -71,7 +71,7 @@ describe('cli/run with real plugins (tap-postgres -> target-jsonl, target-postgr
     await cp(FIXTURE, root, { recursive: true });
     env = {
       ...process.env,
-      UV: (await findUv(REPO_ROOT)) as string,
+      UV: await findUv(REPO_ROOT),
       TAP_POSTGRES_HOST: pg.host,
       TAP_POSTGRES_PORT: String(pg.port),
       TAP_POSTGRES_USER: pg.user,
@@ -84,7 +84,7 @@ describe('cli/run with real plugins (tap-postgres -> target-jsonl, target-postgr
       TARGET_POSTGRES_DATABASE: 'warehouse',
     };
     delete env.MELTANO_ENVIRONMENT;
-    const installed = await run('install');
+    const installed = await run('install', 'tap-postgres', 'target-jsonl', 'target-postgres');
     assert.equal(installed.code, 0, installed.stderr + installed.stdout);
     assert.deepEqual(
       installed.stdout
@@ -120,12 +120,38 @@ describe('cli/run with real plugins (tap-postgres -> target-jsonl, target-postgr
     assert.equal((await run('state', 'list')).stdout, '');
   });
 
+  it('lists the selection of the discovered catalog with select --list (text and JSON)', async () => {
+    const r = await run('select', 'tap-postgres', '--list', '--all');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      'Enabled patterns:\n\tpublic-items.*\n\nSelected and excluded attributes:\n' +
+        '\t[automatic  ] public-items.id\n\t[selected   ] public-items.name\n\t[selected   ] public-items.updated_at\n',
+    );
+    const j = await run('--format', 'json', 'select', 'tap-postgres', '--list');
+    assert.equal(j.code, 0, j.stderr);
+    assert.deepEqual(JSON.parse(j.stdout), {
+      enabled_patterns: ['public-items.*'],
+      streams: [
+        {
+          tap_stream_id: 'public-items',
+          selection: 'selected',
+          properties: [
+            { name: 'id', selection: 'automatic' },
+            { name: 'name', selection: 'selected' },
+            { name: 'updated_at', selection: 'selected' },
+          ],
+        },
+      ],
+    });
+  });
+
   it('moves the table to JSONL, then only new rows, then everything again on --full-refresh', async () => {
     const first = await run('run', 'tap-postgres', 'target-jsonl');
     assert.equal(first.code, 0, first.stderr);
     assert.match(
       first.stdout,
-      /^Block 'tap-postgres target-jsonl' succeeded in .* \(state ID 'dev:tap-postgres-to-target-jsonl', 1 state\(s\) saved\)\n  public-items: 5 record\(s\)\nRun succeeded: 1 block\(s\) in /,
+      /^Block 'tap-postgres target-jsonl' succeeded in .* \(state ID 'dev:tap-postgres-to-target-jsonl', 1 state\(s\) saved\)\n {2}public-items: 5 record\(s\)\nRun succeeded: 1 block\(s\) in /,
     );
     assert.deepEqual(await outputRows(), await sourceRows());
 
@@ -152,7 +178,7 @@ describe('cli/run with real plugins (tap-postgres -> target-jsonl, target-postgr
 
     const full = await run('run', '--full-refresh', 'tap-postgres', 'target-jsonl');
     assert.equal(full.code, 0, full.stderr);
-    assert.match(full.stdout, /\n  public-items: 8 record\(s\)\n/);
+    assert.match(full.stdout, /\n {2}public-items: 8 record\(s\)\n/);
     assert.deepEqual((await outputRows()).slice(9), all);
     const after = JSON.parse((await run('state', 'get', JSONL_STATE_ID)).stdout) as {
       singer_state: { bookmarks: Record<string, Record<string, string>> };
@@ -175,7 +201,7 @@ describe('cli/run with real plugins (tap-postgres -> target-jsonl, target-postgr
     try {
       const first = await run('run', 'tap-postgres', 'target-postgres');
       assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /\n  public-items: 8 record\(s\)\n/);
+      assert.match(first.stdout, /\n {2}public-items: 8 record\(s\)\n/);
       assert.deepEqual(await loaded(), await sourceRows());
 
       await source.query(`UPDATE items SET name = 'renamed', updated_at = '2024-01-03T00:00:00Z' WHERE id = 2`);
@@ -183,7 +209,7 @@ describe('cli/run with real plugins (tap-postgres -> target-jsonl, target-postgr
       const second = await run('run', 'tap-postgres', 'target-postgres');
       assert.equal(second.code, 0, second.stderr);
       // Rows 8 (the bookmark), 2 (changed), 9 and 10.
-      assert.match(second.stdout, /\n  public-items: 4 record\(s\)\n/);
+      assert.match(second.stdout, /\n {2}public-items: 4 record\(s\)\n/);
       assert.deepEqual(await loaded(), await sourceRows());
       const state = JSON.parse((await run('state', 'get', PG_STATE_ID)).stdout) as {
         singer_state: { bookmarks: Record<string, Record<string, string>> };
