@@ -174,6 +174,21 @@ const CASES: DocsCase[] = [
     },
   },
   {
+    dir: 'docs-schedules',
+    plugins: { extractors: 1, loaders: 1, utilities: 1 },
+    jobs: { 'gitlab-to-postgres': ['tap-gitlab target-postgres', 'dbt-postgres:run'] },
+    schedules: {
+      'daily-gitlab-load': '0 0 * * *',
+      'hourly-tuned': '15 8-18 * * mon-fri',
+      'gitlab-legacy': '0 3 1,15 * sun',
+      'backfill-by-hand': 'manual',
+    },
+    check: (p) => {
+      assert.equal(findSchedule(p, 'hourly-tuned')?.floe.paused, true);
+      assert.deepEqual(findSchedule(p, 'daily-gitlab-load')?.env, { TAP_GITLAB_PRIVATE_TOKEN: 's3cr3t-value' });
+    },
+  },
+  {
     dir: 'docs-state-backend-s3',
     plugins: { extractors: 1, loaders: 1 },
     check: (p) => assert.deepEqual(p.stateBackend, { uri: 's3://some_bucket/some/prefix', lockTimeoutSeconds: 60 }),
