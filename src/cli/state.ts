@@ -203,7 +203,7 @@ export function register(program: Command, ctx: CliContext): void {
       const source = fromStdin ? 'standard input' : `'${file}'`;
       let text: string;
       try {
-        text = fs.readFileSync(fromStdin ? 0 : (file), 'utf8');
+        text = fs.readFileSync(fromStdin ? 0 : file, 'utf8');
       } catch (err) {
         throw new UserError(`Cannot read the state export from ${source}: ${(err as Error).message}.`);
       }
