@@ -49,6 +49,9 @@ export class PluginProcess {
       this.exit = { code, signal };
       // Descendants that inherited stdout/stderr would keep the run open forever: give them the grace, then kill.
       if (!this.isClosed) {
+        // Replaces terminate()'s SIGKILL timer: a leaked one would keep floe alive for the grace and later
+        // signal a process group whose id may have been reused.
+        if (this.killTimer) clearTimeout(this.killTimer);
         this.killTimer = setTimeout(() => {
           this.onOrphanKill(this.plugin);
           this.killGroup('SIGKILL');
