@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +10,7 @@ import { floe } from './floe-cli';
 // plugin runs, so no install is needed.
 const FIXTURE = path.resolve(__dirname, '../../fixtures/projects/pg-jsonl');
 const ID = 'dev:tap-postgres-to-target-jsonl';
+const CHILD = path.join(__dirname, 'floe-child.ts');
 const OTHER = 'dev:tap-postgres-to-target-postgres';
 
 describe('cli/state and cli/config', () => {
@@ -112,7 +115,7 @@ describe('cli/state and cli/config', () => {
       code: 2,
       stdout: '',
       stderr:
-        "Plugin 'tap-nope' is not defined in meltano.yml (defined: tap-postgres, tap-broken, target-discard, target-jsonl, target-postgres).\n",
+        "Plugin 'tap-nope' is not defined in meltano.yml (defined: tap-postgres, tap-broken, tap-slow, target-state, target-discard, target-jsonl, target-postgres).\n",
     });
   });
 });
@@ -156,5 +159,53 @@ describe('cli/run failures', () => {
       '',
       'a failed run without state leaves no state ID behind',
     );
+  });
+});
+
+describe('cli/run cancellation', () => {
+  let root: string;
+
+  before(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'floe-run-cancel-'));
+    await cp(FIXTURE, root, { recursive: true });
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('stops the plugins on SIGINT, keeps the state saved so far and exits 1', async () => {
+    const env = { ...process.env };
+    delete env.MELTANO_ENVIRONMENT;
+    const child = spawn(
+      process.execPath,
+      ['-r', require.resolve('tsx/cjs'), CHILD, 'run', 'tap-slow', 'target-state'],
+      {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      // The state file appears once the target's first state is persisted; the tap then hangs.
+      const stateFile = path.join(root, '.meltano/state/dev:tap-slow-to-target-state/state.json');
+      for (let i = 0; i < 600 && !existsSync(stateFile); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(existsSync(stateFile), `no state was persisted: ${stderr}`);
+      child.kill('SIGINT');
+      assert.equal(await exited, 1, stderr);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.match(
+      stdout,
+      /^Block 'tap-slow target-state' cancelled in .* \(state ID 'dev:tap-slow-to-target-state', 1 state\(s\) saved\)\n/,
+    );
+    assert.ok(stderr.startsWith('Received SIGINT: stopping the plugins; state saved so far is kept.\n'), stderr);
+    const state = await floe(['state', 'get', 'dev:tap-slow-to-target-state'], { cwd: root, env });
+    assert.deepEqual(JSON.parse(state.stdout), { singer_state: { bookmarks: { s: { id: 1 } } } });
   });
 });
