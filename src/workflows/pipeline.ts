@@ -52,7 +52,7 @@ interface PipelineInputRetry {
 function failureMessage(err: unknown): string {
   let e: unknown = err;
   // ActivityFailure wraps the ApplicationFailure that carries the real message.
-  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e).cause;
+  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = e.cause;
   return e instanceof Error ? e.message : String(e);
 }
 
