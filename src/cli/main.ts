@@ -12,13 +12,28 @@ import { register as registerJob } from './job';
 import { register as registerSchedule } from './schedule';
 import { register as registerOrchestrate } from './orchestrate';
 import { register as registerUp } from './up';
+import { register as registerInstall } from './install';
+import { register as registerRun } from './run';
+import { register as registerState } from './state';
+import { register as registerConfig } from './config';
+import { register as registerSelect } from './select';
 
 export type { CliContext, CliIo } from './context';
 
 type RegisterGroup = (program: Command, ctx: CliContext) => void;
 
-/** In help order. Later: run, install, state, worker, trigger, runs, up, config, select. */
-const COMMAND_GROUPS: readonly RegisterGroup[] = [registerJob, registerSchedule, registerOrchestrate, registerUp];
+/** In help order. */
+const COMMAND_GROUPS: readonly RegisterGroup[] = [
+  registerJob,
+  registerSchedule,
+  registerInstall,
+  registerRun,
+  registerState,
+  registerConfig,
+  registerSelect,
+  registerOrchestrate,
+  registerUp,
+];
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
