@@ -15,7 +15,7 @@ const OTHER = 'dev:tap-postgres-to-target-postgres';
 
 describe('cli/state and cli/config', () => {
   let root: string;
-  const env = { ...process.env, TAP_POSTGRES_HOST: 'db.example', TAP_POSTGRES_PASSWORD: 's3cret' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TAP_POSTGRES_HOST: 'db.example', TAP_POSTGRES_PASSWORD: 's3cret' };
   delete env.MELTANO_ENVIRONMENT;
   const run = (...args: string[]) => floe(args, { cwd: root, env });
 
