@@ -146,7 +146,7 @@ export function planRun(project: Project, req: PlanRequest): PipelinePlan {
     try {
       push(parseBlocks(expanded, lookup), 0);
     } catch (err) {
-      if (err instanceof TaskParseError) throw new UserError(`The blocks '${expanded.join(' ')}' ${err.message}.`);
+      if (err instanceof TaskParseError) throw new UserError(`The block list '${expanded.join(' ')}' ${err.message}.`);
       throw err;
     }
   } else {
