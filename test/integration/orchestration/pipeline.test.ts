@@ -31,6 +31,16 @@ function outputLines(root: string): number[] {
     .map((l) => (JSON.parse(l) as { id: number }).id);
 }
 
+/** Rewrites the copied project's meltano.yml with `edit`. */
+function editYml(root: string, edit: (text: string) => string): void {
+  const yml = path.join(root, 'meltano.yml');
+  fs.writeFileSync(yml, edit(fs.readFileSync(yml, 'utf8')));
+}
+
+/** Makes the fixture tap exit 3 (its `fail` setting). */
+const failingTap = (text: string) =>
+  text.replace('      password: $TAP_NUMBERS_SECRET', '      password: $TAP_NUMBERS_SECRET\n      fail: true');
+
 describe('pipeline workflow on a real Temporal dev server', function () {
   this.timeout(180_000);
   let root: string;
@@ -104,16 +114,11 @@ describe('pipeline workflow on a real Temporal dev server', function () {
   it('fails a block after the retry policy is exhausted, with a clear summary', async () => {
     const t = await getTestTemporal();
     const taskQueue = uniqueName('tq');
-    const yml = path.join(root, 'meltano.yml');
-    fs.writeFileSync(
-      yml,
-      fs
-        .readFileSync(yml, 'utf8')
-        .replace('      password: $TAP_NUMBERS_SECRET', '      password: $TAP_NUMBERS_SECRET\n      fail: true')
-        .replace(
-          '  - tap-numbers target-out\n',
-          '  - tap-numbers target-out\n  annotations:\n    floe:\n      retry:\n        maximum_attempts: 2\n        initial_interval: 100ms\n',
-        ),
+    editYml(root, (text) =>
+      failingTap(text).replace(
+        '  - tap-numbers target-out\n',
+        '  - tap-numbers target-out\n  annotations:\n    floe:\n      retry:\n        maximum_attempts: 2\n        initial_interval: 100ms\n',
+      ),
     );
     const input: PipelineInput = { job: 'numbers', trigger: 'manual' };
     await runWithWorker(
@@ -149,13 +154,7 @@ describe('pipeline workflow on a real Temporal dev server', function () {
   it('single attempt with disableRetry', async () => {
     const t = await getTestTemporal();
     const taskQueue = uniqueName('tq');
-    const yml = path.join(root, 'meltano.yml');
-    fs.writeFileSync(
-      yml,
-      fs
-        .readFileSync(yml, 'utf8')
-        .replace('      password: $TAP_NUMBERS_SECRET', '      password: $TAP_NUMBERS_SECRET\n      fail: true'),
-    );
+    editYml(root, failingTap);
     await runWithWorker(
       {
         connection: t.nativeConnection,
@@ -201,15 +200,14 @@ describe('pipeline workflow on a real Temporal dev server', function () {
     assert.equal(desc.policies.overlap, ScheduleOverlapPolicy.SKIP);
     assert.equal(desc.action.workflowId, 'meltano_numbers-hourly_numbers');
 
-    const yml = path.join(root, 'meltano.yml');
-    fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace("interval: '@hourly'", "interval: '30 2 * * *'"));
+    editYml(root, (text) => text.replace("interval: '@hourly'", "interval: '30 2 * * *'"));
     const changed = loadProject(root);
     assert.deepEqual((await syncSchedules(t.client, changed, opts)).updated, [`${idPrefix}numbers-hourly`]);
     const next = (await t.client.schedule.getHandle(`${idPrefix}numbers-hourly`).describe()).info.nextActionTimes[0];
     assert.equal(next?.getUTCHours(), 2);
     assert.equal(next?.getUTCMinutes(), 30);
 
-    fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace(/schedules:[\s\S]*$/, 'schedules: []\n'));
+    editYml(root, (text) => text.replace(/schedules:[\s\S]*$/, 'schedules: []\n'));
     assert.deepEqual((await syncSchedules(t.client, loadProject(root), opts)).deleted, [`${idPrefix}numbers-hourly`]);
     // The foreign schedule is still there.
     await t.client.schedule.getHandle(foreignId).describe();
