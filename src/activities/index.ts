@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { loadProject } from '../config/load';
 import { findSchedule } from '../config/project';
 import { planRun } from '../config/plan';
+import { dataIntervalEnv } from '../schedules/data-interval';
 import { PluginNotInstalledError } from '../plugins/errors';
 import { FailureType } from '../shared/failure-types';
 import { UserError } from '../shared/errors';
@@ -78,7 +79,7 @@ export function createActivities(deps: ActivityDeps): Activities {
         environment: input.environment,
         flags: input.flags,
         scheduleEnv: schedule?.env,
-        extraEnv: input.env,
+        extraEnv: { ...dataIntervalEnv(schedule, input.nominalTime), ...(input.env ?? {}) },
         stateStore: store,
         // A retry of the same activity may take over its own lease (after a worker died).
         leaseOwner: `${info.workflowExecution?.workflowId}/${info.workflowExecution?.runId}/${info.activityId}`,
@@ -134,7 +135,7 @@ export function createActivities(deps: ActivityDeps): Activities {
         arg: input.block.args[0] as string,
         environment: input.environment,
         scheduleEnv: schedule?.env,
-        extraEnv: input.env,
+        extraEnv: { ...dataIntervalEnv(schedule, input.nominalTime), ...(input.env ?? {}) },
         signal: cancellationSignal(),
         onLog: (line) => {
           Context.current().log.info(line, { block: input.block.label });

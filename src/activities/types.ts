@@ -39,6 +39,8 @@ export interface RunBlockInput {
   flags?: RunFlags;
   /** `--env K=V` values given at trigger time. */
   env?: Record<string, string>;
+  /** Nominal time (ISO 8601) of a run a schedule started; the end of its data interval. */
+  nominalTime?: string;
 }
 
 /** Heartbeat details of a running block: small and secret-free (also the resume point of a retry). */

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { CliContext } from './context';
 import { connectFromEnv } from '../server/connection';
@@ -262,7 +262,10 @@ export function register(program: Command, ctx: CliContext): void {
         throw new UserError(`--from '${o.from}' and --to '${o.to}' must be ISO 8601 times with --from before --to.`);
       }
       await withTemporal(ctx, async ({ client }) => {
-        await client.schedule.getHandle(scheduleIdFor(name)).backfill({ start, end });
+        // BUFFER_ALL: every interval of the backfill runs, one after the other (SKIP would drop all but the first).
+        await client.schedule
+          .getHandle(scheduleIdFor(name))
+          .backfill({ start, end, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
         ctx.out(`Backfill of '${name}' from ${start.toISOString()} to ${end.toISOString()} requested.`);
       });
     });

@@ -240,3 +240,75 @@ export function cronToCalendars(parsed: ParsedCron): CalendarSpec[] {
   }
   return [{ ...base, dayOfMonth: dom, dayOfWeek: dow }];
 }
+
+function inRanges(value: number, ranges: FieldRanges | '*'): boolean {
+  if (ranges === '*') return true;
+  return ranges.some((r) => value >= r.start && value <= r.end && (value - r.start) % r.step === 0);
+}
+
+/** Wall-clock fields of an instant in a time zone (UTC when none). */
+function localFields(date: Date, fmt: Intl.DateTimeFormat | undefined) {
+  if (!fmt) {
+    return {
+      minute: date.getUTCMinutes(),
+      hour: date.getUTCHours(),
+      day: date.getUTCDate(),
+      month: date.getUTCMonth() + 1,
+      weekday: date.getUTCDay(),
+    };
+  }
+  const parts: Record<string, string> = {};
+  for (const p of fmt.formatToParts(date)) parts[p.type] = p.value;
+  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday ?? '');
+  return {
+    minute: Number(parts.minute),
+    hour: Number(parts.hour) % 24,
+    day: Number(parts.day),
+    month: Number(parts.month),
+    weekday,
+  };
+}
+
+/** Whether the cron fires at the minute of `date` (cron's OR rule when both day fields are restricted). */
+export function cronMatches(parsed: ParsedCron, date: Date, timezone?: string): boolean {
+  return matchesWith(parsed, date, zoneFormatter(timezone));
+}
+
+function zoneFormatter(timezone: string | undefined): Intl.DateTimeFormat | undefined {
+  if (!timezone) return undefined;
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    minute: 'numeric',
+    hour: 'numeric',
+    day: 'numeric',
+    month: 'numeric',
+    weekday: 'short',
+  });
+}
+
+function matchesWith(parsed: ParsedCron, date: Date, fmt: Intl.DateTimeFormat | undefined): boolean {
+  const f = localFields(date, fmt);
+  if (!inRanges(f.minute, parsed.minute) || !inRanges(f.hour, parsed.hour) || !inRanges(f.month, parsed.month)) {
+    return false;
+  }
+  const domRestricted = parsed.dayOfMonth !== '*';
+  const dowRestricted = parsed.dayOfWeek !== '*';
+  const dom = inRanges(f.day, parsed.dayOfMonth);
+  const dow = inRanges(f.weekday, parsed.dayOfWeek);
+  return domRestricted && dowRestricted ? dom || dow : dom && dow;
+}
+
+/**
+ * The last fire time of the cron strictly before `before`, searched up to 366 days back; undefined when none.
+ * Used to give a scheduled (or backfilled) run its data interval: [previous fire, nominal time).
+ */
+export function previousFireTime(parsed: ParsedCron, before: Date, timezone?: string): Date | undefined {
+  const fmt = zoneFormatter(timezone);
+  const start = Math.floor((before.getTime() - 1) / 60_000) * 60_000;
+  for (let t = start, n = 0; n < 366 * 24 * 60; t -= 60_000, n++) {
+    const d = new Date(t);
+    if (matchesWith(parsed, d, fmt)) return d;
+  }
+  return undefined;
+}

@@ -36,3 +36,12 @@ const CLI_TYPE_NAMES: Record<SearchAttributeType, SearchAttributeTypeName> = {
 export const FLOE_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeTypeName>> = Object.fromEntries(
   FLOE_SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, CLI_TYPE_NAMES[key.type]]),
 );
+
+/**
+ * Set by the server on every run a schedule starts (scheduled, triggered or backfilled): the nominal time of
+ * the action. The pipeline workflow reads it to give plugins their data interval.
+ */
+export const TemporalScheduledStartTime = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);

@@ -12,11 +12,13 @@ import {
   proxyActivities,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, PlannedBlock } from '../activities/types';
 import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../shared/failure-types';
 import type { BlockSummary, PipelineInput, PipelineProgress, PipelineResult } from '../shared/pipeline';
+import { FloeStateId, TemporalScheduledStartTime } from '../shared/search-attributes';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 
@@ -72,6 +74,10 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   const retry = { ...plan.retry, ...(input.retry ?? {}) };
   if (input.disableRetry) retry.maximumAttempts = 1;
   const acts = blockActivities(retry);
+  const firstStateId = plan.blocks.find((b) => b.stateId)?.stateId;
+  if (firstStateId) upsertSearchAttributes([{ key: FloeStateId, value: firstStateId }]);
+  // Runs a schedule started (on time, triggered or backfilled) carry their nominal time.
+  const nominal = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);
   progress.phase = 'running';
   progress.blockCount = plan.blocks.length;
   log.info('Pipeline planned', { blocks: plan.blocks.map((b) => b.label), environment: plan.environment });
@@ -90,6 +96,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       environment: plan.environment,
       flags: input.flags,
       env: input.env,
+      ...(nominal ? { nominalTime: nominal.toISOString() } : {}),
     };
     try {
       const summary =
