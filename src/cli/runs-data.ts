@@ -3,9 +3,11 @@
  * summary each run keeps in its memo; a running run is asked for live progress through its query.
  */
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { CliContext } from './context';
+import type { BlockHeartbeat } from '../activities/types';
 import type { PipelineProgress, PipelineResult } from '../shared/pipeline';
-import { FloeJob, FloeSchedule } from '../shared/search-attributes';
+import { FloeJob, FloeSchedule, FloeTrigger } from '../shared/search-attributes';
 import { PIPELINE_WORKFLOW_TYPE } from '../shared/pipeline';
 
 const STATUS: Record<string, string> = {
@@ -33,19 +35,35 @@ function quote(v: string): string {
   return `'${v.replace(/'/g, "\\'")}'`;
 }
 
-/** The visibility query for the filters. Never throws. */
-export function runsQuery(o: { schedule?: string; job?: string; status?: string }): string {
+export interface RunsFilter {
+  schedule?: string;
+  job?: string;
+  status?: string;
+  /**
+   * The project's task queue: every run of a project (scheduled or manual) runs on it, so it keeps the runs of
+   * other projects sharing the namespace out of the list.
+   */
+  taskQueue?: string;
+}
+
+/**
+ * The visibility query for the filters. No `ORDER BY`: SQL visibility (the dev server's SQLite, PostgreSQL,
+ * MySQL) rejects it ("operation is not supported: 'ORDER BY' clause") and already lists the newest first
+ * (running, then by close time); the rows are sorted by start time after listing. Never throws.
+ */
+export function runsQuery(o: RunsFilter): string {
   const parts = [`WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'`];
+  if (o.taskQueue) parts.push(`TaskQueue = ${quote(o.taskQueue)}`);
   if (o.schedule) parts.push(`${FloeSchedule.name} = ${quote(o.schedule)}`);
   if (o.job) parts.push(`${FloeJob.name} = ${quote(o.job)}`);
   if (o.status) parts.push(`ExecutionStatus = '${STATUS[o.status] ?? o.status}'`);
-  return `${parts.join(' AND ')} ORDER BY StartTime DESC`;
+  return parts.join(' AND ');
 }
 
 export async function listRuns(
   ctx: CliContext,
   client: Client,
-  o: { schedule?: string; job?: string; status?: string; limit: number },
+  o: RunsFilter & { limit: number },
   json: boolean,
 ): Promise<void> {
   const rows: RunRow[] = [];
@@ -58,13 +76,14 @@ export async function listRuns(
       status: w.status.name,
       schedule: attrs.get(FloeSchedule) ?? memo.schedule,
       job: attrs.get(FloeJob) ?? memo.job,
-      trigger: memo.trigger ?? 'schedule',
+      trigger: attrs.get(FloeTrigger) ?? memo.trigger ?? 'schedule',
       startTime: w.startTime.toISOString(),
       closeTime: w.closeTime?.toISOString(),
       records: memo.summary?.blocks.reduce((n, b) => n + (b.records ?? 0), 0),
     });
     if (rows.length >= o.limit) break;
   }
+  rows.sort((a, b) => b.startTime.localeCompare(a.startTime));
   if (json) {
     ctx.json({ runs: rows });
     return;
