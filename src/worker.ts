@@ -4,7 +4,8 @@
  * gracefully on SIGINT/SIGTERM: it stops polling, running plugin processes get SIGTERM (SDK targets flush and
  * emit their final state, which is persisted), and the interrupted activity is retried on another worker.
  */
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { LogEntry, LogLevel } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { createActivities } from './activities';
@@ -36,6 +37,31 @@ export function taskQueueFrom(env: NodeJS.ProcessEnv = process.env): string {
 
 let runtimeInstalled = false;
 
+/** Meta keys worth a glance on a console; the rest (task tokens, namespaces, ...) stays out of the way. */
+const SHOWN_META = ['workflowId', 'activityType', 'attempt', 'plugin', 'block', 'blocks', 'durationMs', 'error'];
+
+/**
+ * One line per log entry: `time LEVEL message key=value ...`. The SDK's default prints every entry's whole
+ * context over many lines, which buries plugin output (each plugin stderr line is one entry).
+ */
+export function compactLogLine(entry: LogEntry): string {
+  const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+  const meta = entry.meta ?? {};
+  const extras = SHOWN_META.filter((k) => meta[k] !== undefined)
+    .map((k) => {
+      const v = meta[k];
+      return `${k}=${typeof v === 'string' ? v : v instanceof Error ? JSON.stringify(v.message) : JSON.stringify(v)}`;
+    })
+    .join(' ');
+  return `${time} ${entry.level.padEnd(5)} ${entry.message}${extras ? `  ${extras}` : ''}`;
+}
+
+/** The worker's log level: FLOE_LOG_LEVEL (TRACE, DEBUG, INFO, WARN, ERROR), default INFO. */
+export function logLevelFrom(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const level = (env.FLOE_LOG_LEVEL ?? 'INFO').toUpperCase();
+  return (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'INFO') as LogLevel;
+}
+
 /**
  * Runs until shutdown (signal or `worker.shutdown()`).
  * @throws ConfigError when meltano.yml is invalid at start; connection errors from the SDK.
@@ -46,7 +72,10 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   if (!runtimeInstalled) {
     runtimeInstalled = true;
     try {
-      Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+      Runtime.install({
+        shutdownSignals: ['SIGINT', 'SIGTERM'],
+        logger: new DefaultLogger(logLevelFrom(), (entry) => process.stderr.write(`${compactLogLine(entry)}\n`)),
+      });
     } catch {
       // Already installed by the embedding process (tests): keep its settings.
     }

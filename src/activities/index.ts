@@ -36,7 +36,9 @@ function toFailure(err: unknown): Error {
     });
   }
   if (err instanceof StateIdBusyError) {
-    return ApplicationFailure.create({ message: err.message, type: FailureType.StateIdBusy, nonRetryable: true });
+    // Retryable: another run of the same state ID (a catch-up run, a manual trigger) usually ends soon, and
+    // the block then runs after it instead of loading the same data twice at once.
+    return ApplicationFailure.create({ message: err.message, type: FailureType.StateIdBusy });
   }
   if (err instanceof StatePersistenceError) {
     return ApplicationFailure.create({ message: err.message, type: FailureType.StatePersistence });
