@@ -49,7 +49,7 @@ export function compactLogLine(entry: LogEntry): string {
   const meta = entry.meta ?? {};
   const extras = SHOWN_META.filter((k) => meta[k] !== undefined)
     .map((k) => {
-      const v = meta[k];
+      const v: unknown = meta[k];
       return `${k}=${typeof v === 'string' ? v : v instanceof Error ? JSON.stringify(v.message) : JSON.stringify(v)}`;
     })
     .join(' ');
@@ -95,6 +95,10 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
       shutdownGraceTime: opts.shutdownGraceTime ?? '30 seconds',
       shutdownForceTime: '60 seconds',
+      // Cancellation reaches an activity only in a heartbeat's response, and the SDK otherwise sends heartbeats
+      // every 0.8 x heartbeatTimeout (24 s): a cancelled run's plugins would keep running that long. One small
+      // RPC per running block every 5 s is cheap.
+      maxHeartbeatThrottleInterval: '5 seconds',
     });
     opts.onReady?.(worker);
     await worker.run();
