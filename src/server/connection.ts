@@ -34,6 +34,40 @@ export interface ConnectFromEnvOptions {
   connectTimeoutMs?: number;
 }
 
+/**
+ * The connection settings the environment names (as connectFromEnv reads them), for a worker's
+ * NativeConnection: address, TLS, API key and gRPC metadata.
+ * @throws UserError when the Temporal config (file or TLS files) cannot be read.
+ */
+export function connectionSettingsFromEnv(env: Record<string, string | undefined> = process.env): {
+  address: string;
+  namespace: string;
+  tls?: ConnectionOptions['tls'];
+  apiKey?: string;
+  metadata?: Record<string, string>;
+} {
+  const definedEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) definedEnv[k] = v;
+  let config: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    config = loadClientConnectConfig({ overrideEnvVars: definedEnv });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new UserError(
+      `The Temporal client configuration could not be loaded: ${reason.replace(/\.$/, '')}. ` +
+        'Fix TEMPORAL_CONFIG_FILE / TEMPORAL_TLS_* or the temporal.toml profile.',
+    );
+  }
+  const { apiKey, tls, metadata } = config.connectionOptions;
+  return {
+    address: config.connectionOptions.address ?? DEFAULT_TEMPORAL_ADDRESS,
+    namespace: config.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
+    ...(tls !== undefined ? { tls } : {}),
+    ...(typeof apiKey === 'string' ? { apiKey } : {}),
+    ...(metadata ? { metadata: metadata as Record<string, string> } : {}),
+  };
+}
+
 export interface TemporalConnection {
   connection: Connection;
   client: Client;
@@ -48,23 +82,7 @@ export interface TemporalConnection {
  * server does not answer within the timeout.
  */
 export async function connectFromEnv(opts: ConnectFromEnvOptions = {}): Promise<TemporalConnection> {
-  const env = opts.env ?? process.env;
-  const definedEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) definedEnv[k] = v;
-
-  let config: ReturnType<typeof loadClientConnectConfig>;
-  try {
-    config = loadClientConnectConfig({ overrideEnvVars: definedEnv });
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new UserError(
-      `The Temporal client configuration could not be loaded: ${reason.replace(/\.$/, '')}. ` +
-        'Fix TEMPORAL_CONFIG_FILE / TEMPORAL_TLS_* or the temporal.toml profile.',
-    );
-  }
-  const address = config.connectionOptions.address ?? DEFAULT_TEMPORAL_ADDRESS;
-  const namespace = config.namespace ?? DEFAULT_TEMPORAL_NAMESPACE;
-  const { apiKey, tls, metadata } = config.connectionOptions;
+  const { address, namespace, apiKey, tls, metadata } = connectionSettingsFromEnv(opts.env ?? process.env);
 
   let connection: Connection;
   try {
