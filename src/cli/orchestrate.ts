@@ -8,7 +8,7 @@ import { Option } from 'commander';
 import { ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { CliContext } from './context';
-import { connectFromEnv } from '../server/connection';
+import { connectFromEnv, connectionSettingsFromEnv } from '../server/connection';
 import type { TemporalConnection } from '../server/connection';
 import { findJob, findSchedule } from '../config/project';
 import type { Project } from '../config/project';
@@ -62,9 +62,9 @@ async function follow(ctx: CliContext, handle: WorkflowHandle, json: boolean): P
     handle
       .query<PipelineProgress>('progress')
       .then((p) => {
-        const line = p.currentBlock
-          ? `running ${p.currentBlock} (${(p.blockIndex ?? 0) + 1}/${p.blockCount ?? '?'}), ${p.blocks.filter((b) => b.status === 'succeeded').length} done`
-          : p.phase;
+        // Only blocks in progress: the end of the run is reported once, below, from its result.
+        if (p.phase !== 'running' || !p.currentBlock) return;
+        const line = `running ${p.currentBlock} (${(p.blockIndex ?? 0) + 1}/${p.blockCount ?? '?'}), ${p.blocks.filter((b) => b.status === 'succeeded').length} done`;
         if (line !== last && !json) ctx.warn(line);
         last = line;
       })
@@ -127,7 +127,8 @@ async function trigger(ctx: CliContext, name: string, opts: TriggerOpts, cmd: Co
     if (schedule && (schedule.floe.overlap ?? 'skip') === 'skip') {
       // The schedule's SKIP policy, applied to manual runs too: refuse while one of its runs is going.
       for await (const running of client.workflow.list({
-        query: `${FloeSchedule.name} = '${schedule.name}' AND ExecutionStatus = 'Running'`,
+        // Scoped to this project's task queue: another project's schedule of the same name is not an overlap.
+        query: `WorkflowType = '${PIPELINE_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueueFrom(ctx.io.env)}' AND ${FloeSchedule.name} = '${schedule.name}' AND ExecutionStatus = 'Running'`,
       })) {
         throw new UserError(
           `Schedule '${schedule.name}' already has a run in progress (${running.workflowId}) and its overlap policy is skip; wait for it or cancel it.`,
@@ -180,12 +181,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--max-concurrent-blocks <n>', 'block activities run at once', (v) => Number(v), 4)
     .action(async (opts: { sync: boolean; taskQueue?: string; maxConcurrentBlocks: number }) => {
       const project = ctx.loadProject();
+      const { tls, apiKey, metadata } = connectionSettingsFromEnv(ctx.io.env);
       await withTemporal(ctx, async (t) => {
         await runWorker({
           projectRoot: project.root,
           address: t.address,
           namespace: t.namespace,
           client: t.client,
+          // The worker's own connection uses the same TLS / API key as the client.
+          connectionOptions: { tls, apiKey, metadata },
           taskQueue: opts.taskQueue,
           sync: opts.sync,
           maxConcurrentActivities: opts.maxConcurrentBlocks,
@@ -218,7 +222,8 @@ export function register(program: Command, ctx: CliContext): void {
         const view = {
           scheduleId: d.scheduleId,
           paused: d.state.paused,
-          note: d.state.note,
+          // The server answers '' for "no note".
+          ...(d.state.note ? { note: d.state.note } : {}),
           nextRuns: d.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
           recentRuns: d.info.recentActions.map((a) => ({
             scheduledAt: a.scheduledAt.toISOString(),
@@ -305,7 +310,9 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--limit <n>', 'at most this many', (v) => Number(v), 20)
     .action(async (o: { schedule?: string; job?: string; status?: string; limit: number }, cmd: Command) => {
-      await withTemporal(ctx, async ({ client }) => listRuns(ctx, client, o, ctx.format(cmd) === 'json'));
+      await withTemporal(ctx, async ({ client }) =>
+        listRuns(ctx, client, { ...o, taskQueue: taskQueueFrom(ctx.io.env) }, ctx.format(cmd) === 'json'),
+      );
     });
   runs
     .command('show <workflowId>')
