@@ -4,6 +4,7 @@
  * order, with the retry policy the plan carries. Deterministic sandbox code: no I/O, activities by type only.
  */
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   defineQuery,
@@ -34,6 +35,10 @@ function blockActivities(retry: PipelineInputRetry) {
     startToCloseTimeout: '24 hours',
     // Blocks heartbeat every few seconds; 30 s without one means the worker died, so another worker retries.
     heartbeatTimeout: '30 seconds',
+    // A cancelled run ends only once the block has stopped its plugins and released the state ID's run lease;
+    // with the default (TRY_CANCEL) it showed CANCELLED while the plugins still ran and a new run of the same
+    // state ID was refused as busy.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: retry.maximumAttempts,
       initialInterval: retry.initialIntervalMs,
