@@ -12,6 +12,15 @@ export interface StreamCounts {
   bytes: number;
 }
 
+interface PrefixEntry {
+  bytes: Buffer;
+  /** `bytes` as little-endian 32-bit words, the last partial word left out. */
+  words: Int32Array;
+  counts: StreamCounts;
+}
+
+const MAX_CACHED_VIEW_BYTES = 1 << 20;
+
 export class TapOutputCounter {
   /** Streams by name, in order of first appearance (SCHEMA or RECORD). */
   readonly streams = new Map<string, StreamCounts>();
@@ -23,8 +32,11 @@ export class TapOutputCounter {
   private lastRaw: Buffer = Buffer.alloc(0);
   private lastCounts: StreamCounts | undefined;
   // Leading bytes of the first RECORD lines of each writer style and stream (through the type and stream values): a line
-  // that starts with the same bytes is a RECORD of the same stream, found with one short byte compare.
-  private readonly prefixes: Array<{ bytes: Buffer; counts: StreamCounts }> = [];
+  // that starts with the same bytes is a RECORD of the same stream, found with one short compare.
+  private readonly prefixes: PrefixEntry[] = [];
+  // A view of the buffer lines are being matched in, for 4-byte compares (one per chunk, not per line).
+  private view: DataView | undefined;
+  private viewOf: Buffer | undefined;
 
   /** For LineScanner.wantWholeLine: the head of a long line is not enough when the fast path can't classify it. */
   readonly wantWholeLine = (head: Buffer): boolean => {
@@ -63,14 +75,28 @@ export class TapOutputCounter {
 
   private matchPrefix(buf: Buffer, start: number, end: number): StreamCounts | undefined {
     const prefixes = this.prefixes;
+    if (prefixes.length === 0) return undefined;
+    let view = this.view;
+    if (this.viewOf !== buf || view === undefined) {
+      view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+      // Keep a view of a read chunk for its next lines, not of a long line glued from many chunks.
+      this.view = buf.length <= MAX_CACHED_VIEW_BYTES ? view : undefined;
+      this.viewOf = buf.length <= MAX_CACHED_VIEW_BYTES ? buf : undefined;
+    }
     for (let p = 0; p < prefixes.length; p++) {
       const entry = prefixes[p]!;
       const bytes = entry.bytes;
       let k = bytes.length;
       if (end - start <= k) continue;
-      // From the end: the stream name, where prefixes differ, comes last.
-      while (k > 0 && buf[start + k - 1] === bytes[k - 1]) k--;
-      if (k === 0) return entry.counts;
+      // From the end: the stream name, where prefixes differ, comes last. The bytes past the last whole word one
+      // by one, then the rest 4 bytes at a time (about 4x fewer compares than byte by byte on every RECORD line).
+      const words = entry.words;
+      const wordBytes = words.length * 4;
+      while (k > wordBytes && buf[start + k - 1] === bytes[k - 1]) k--;
+      if (k > wordBytes) continue;
+      let w = words.length - 1;
+      while (w >= 0 && view.getInt32(start + 4 * w, true) === words[w]) w--;
+      if (w < 0) return entry.counts;
     }
     return undefined;
   }
@@ -78,7 +104,10 @@ export class TapOutputCounter {
   private rememberPrefix(buf: Buffer, start: number, prefixEnd: number, counts: StreamCounts): void {
     // Cap both the number and the length of prefixes so the fast path stays fast and memory stays small.
     if (prefixEnd < 0 || prefixEnd - start > 512) return;
-    this.prefixes.unshift({ bytes: Buffer.from(buf.subarray(start, prefixEnd)), counts });
+    const bytes = Buffer.from(buf.subarray(start, prefixEnd));
+    const words = new Int32Array(Math.floor(bytes.length / 4));
+    for (let w = 0; w < words.length; w++) words[w] = bytes.readInt32LE(4 * w);
+    this.prefixes.unshift({ bytes, words, counts });
     if (this.prefixes.length > 16) this.prefixes.pop();
   }
 

@@ -107,3 +107,38 @@ describe('singer/stream-counter', () => {
     assert.deepEqual([counter.records, counter.lines, counter.malformedLines], [5, 8, 1]);
   });
 });
+
+describe('singer/stream-counter known prefixes', () => {
+  it('tells apart lines that differ from a known RECORD prefix in any one byte, at any offset in a chunk', () => {
+    const counter = new TapOutputCounter();
+    const s = new LineScanner({
+      maxLineBytes: 1000,
+      headBytes: 4096,
+      onLine: counter.onLine,
+      onOverflow: () => assert.fail('overflow'),
+    });
+    const known = '{"type": "RECORD", "stream": "abc", "record": {"id": 1}}';
+    // The known prefix is `{"type": "RECORD", "stream": "abc"`: 34 bytes, 8 whole words and a 2-byte tail.
+    const lines = [known, known];
+    const prefixLength = known.indexOf('"abc"') + 5;
+    for (let i = 0; i < prefixLength; i++) {
+      // Same length, one byte changed: a different type, key or stream name, or no longer JSON.
+      const c = known[i] === 'x' ? 'y' : 'x';
+      lines.push(known.slice(0, i) + c + known.slice(i + 1));
+    }
+    lines.push('{"type": "RECORD", "stream": "abcd", "record": {}}', '{"type": "RECORD", "stream": "ab"}');
+    // A STATE line of 1 to 4 bytes more before each line moves it to every alignment of the 4-byte compares.
+    const text = lines.map((l, i) => `{"type": "STATE", "value": "${'v'.repeat(i % 4)}"}\n${l}\n`).join('');
+    s.push(Buffer.from(text));
+    const perLine = lines.map((l) => {
+      const c = new TapOutputCounter();
+      c.onLine(Buffer.from(l), 0, Buffer.byteLength(l), Buffer.byteLength(l), true);
+      return Object.fromEntries([...c.streams].map(([k, v]) => [k, v.records]));
+    });
+    const expected: Record<string, number> = {};
+    for (const counts of perLine) for (const [k, v] of Object.entries(counts)) expected[k] = (expected[k] ?? 0) + v;
+    assert.deepEqual(Object.fromEntries([...counter.streams].map(([k, v]) => [k, v.records])), expected);
+    assert.equal(expected.abc, 2);
+    assert.equal(counter.lines, 2 * lines.length);
+  });
+});
