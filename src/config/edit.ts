@@ -105,7 +105,7 @@ function findEntry(src: Source, section: EditSection, name: string): { seq: YAML
 }
 
 /** The file's own style, so rendered entries line up with their siblings. */
-function renderOptions(src: Source, section: EditSection): ToStringOptions {
+function renderOptions(src: Source, section: string): ToStringOptions {
   let indent: number | undefined;
   let indentSeq: boolean | undefined;
   const target = rootMap(src).get(section, true);
@@ -337,4 +337,161 @@ export function editProjectFile(
     throw new RuntimeError(`Cannot write ${file} (${(err as Error).message}); the file is unchanged.`);
   }
   return { before, after, project };
+}
+
+/**
+ * A plugin entry to edit: the one under `plugins.<type>`, or, with `environment`, the plugin's entry under that
+ * environment's `config.plugins.<type>` (created when missing), as `meltano config set --environment` writes.
+ */
+export interface PluginEntryRef {
+  type: string;
+  name: string;
+  environment?: string;
+}
+
+interface PluginEntry {
+  item: YAMLMap | undefined;
+  span: Span;
+  /** The same node in a rendering of the edited document. */
+  locate: (r: Source) => YAMLMap | undefined;
+}
+
+const SINGULAR_TYPE: Record<string, string> = { extractors: 'Extractor', loaders: 'Loader', mappers: 'Mapper' };
+
+function namedItem(seq: unknown, name: string): YAMLMap | undefined {
+  return isSeq(seq) ? (seq.items.find((it) => isMap(it) && it.get('name') === name) as YAMLMap | undefined) : undefined;
+}
+
+function mapAt(map: YAMLMap | undefined, keys: string[]): YAMLMap | undefined {
+  let cursor: unknown = map;
+  for (const k of keys) cursor = isMap(cursor) ? cursor.get(k, true) : undefined;
+  return isMap(cursor) ? cursor : undefined;
+}
+
+/** Finds (and with `create`, makes) the entry; undefined item when it does not exist and was not created. */
+function pluginEntry(src: Source, ref: PluginEntryRef, create: boolean): PluginEntry {
+  const root = rootMap(src);
+  const kind = SINGULAR_TYPE[ref.type] ?? `Plugin (${ref.type})`;
+  if (ref.environment === undefined) {
+    const item = namedItem(mapAt(root, ['plugins'])?.get(ref.type, true), ref.name);
+    if (!item) {
+      throw new EditError(
+        `${kind} '${ref.name}' is not defined in ${PROJECT_FILE} itself (it may come from a file in include_paths); edit that file by hand.`,
+      );
+    }
+    return {
+      item,
+      span: nodeSpan(src, item),
+      locate: (r) => namedItem(mapAt(rootMap(r), ['plugins'])?.get(ref.type, true), ref.name),
+    };
+  }
+  const environments = root.get('environments', true);
+  const index = isSeq(environments)
+    ? environments.items.findIndex((it) => isMap(it) && it.get('name') === ref.environment)
+    : -1;
+  if (!isSeq(environments) || index < 0) {
+    throw new EditError(
+      `Environment '${ref.environment}' is not defined in ${PROJECT_FILE} itself (it may come from a file in include_paths); edit that file by hand.`,
+    );
+  }
+  const env = environments.items[index] as YAMLMap;
+  const span = nodeSpan(src, env);
+  const inEnv = (e: unknown) =>
+    namedItem(mapAt(isMap(e) ? e : undefined, ['config', 'plugins'])?.get(ref.type, true), ref.name);
+  let item = inEnv(env);
+  if (!item && create) {
+    let cursor = env;
+    for (const key of ['config', 'plugins']) {
+      if (!isMap(cursor.get(key, true))) cursor.set(key, src.doc.createNode({}));
+      cursor = cursor.get(key, true) as unknown as YAMLMap;
+    }
+    if (!isSeq(cursor.get(ref.type, true))) cursor.set(ref.type, src.doc.createNode([]));
+    item = src.doc.createNode({ name: ref.name });
+    (cursor.get(ref.type, true) as unknown as YAMLSeq).items.push(item);
+  }
+  return {
+    item,
+    span,
+    locate: (r) => {
+      const e = rootMap(r).get('environments', true);
+      return isSeq(e) ? (e.items[index] as YAMLMap | undefined) : undefined;
+    },
+  };
+}
+
+/**
+ * Sets (or, with `value` undefined, deletes) the key at `keys` under a plugin entry, creating maps on the way;
+ * a delete also removes the maps it empties. `['config', 'a', 'b']` writes `config: {a: {b: value}}`, as
+ * `meltano config set` writes a dotted setting; `['select']` writes the `select` extra. Returns `text` itself
+ * when deleting a key that is not there.
+ * @throws EditError when the file is not valid YAML, or the plugin or environment is not defined in this file.
+ */
+export function setPluginKey(text: string, ref: PluginEntryRef, keys: string[], value: unknown): string {
+  const src = load(text);
+  const entry = pluginEntry(src, ref, value !== undefined);
+  const options = renderOptions(src, 'plugins');
+  if (!entry.item) return text;
+  const first = keys[0] as string;
+  // Only the top-level key's lines change when it exists (the rest of the entry stays byte for byte).
+  const focus = ref.environment === undefined && pairOf(entry.item, first)?.key.range !== undefined;
+  const span = focus ? pairSpan(src, entry.item, first) : entry.span;
+  const maps: YAMLMap[] = [entry.item];
+  for (const key of keys.slice(0, -1)) {
+    const current = maps[maps.length - 1] as YAMLMap;
+    const existing: unknown = current.get(key, true);
+    let child: YAMLMap;
+    if (isMap(existing)) child = existing;
+    else {
+      if (value === undefined) return text;
+      child = src.doc.createNode({});
+      current.set(key, child);
+    }
+    maps.push(child);
+  }
+  const last = keys[keys.length - 1] as string;
+  const holder = maps[maps.length - 1] as YAMLMap;
+  if (value === undefined) {
+    if (!holder.has(last)) return text;
+    holder.delete(last);
+    for (let i = maps.length - 1; i > 0 && (maps[i] as YAMLMap).items.length === 0; i--) {
+      (maps[i - 1] as YAMLMap).delete(keys[i - 1]);
+    }
+  } else setValue(src.doc, holder, last, value);
+  const spliced = splice(src, span, src.doc.toString(options), (r) => {
+    const n = entry.locate(r);
+    if (!n) return undefined;
+    if (!focus) return nodeSpan(r, n);
+    return pairOf(n, first) ? pairSpan(r, n, first) : undefined;
+  });
+  return restoreSpacing(src.lines.slice(span[0], span[1]), spliced, src.doc);
+}
+
+const squeezed = (line: string): string => line.replace(/\s+#/, ' #').trimEnd();
+
+/**
+ * The rendering normalises spacing inside the replaced lines (`a   # note` becomes `a # note`); lines that
+ * only differ from an original line of the span that way get the original back, when the meaning is unchanged.
+ */
+function restoreSpacing(original: string[], text: string, edited: Document): string {
+  const pool = new Map<string, string[]>();
+  for (const line of original) {
+    if (squeezed(line) !== line) pool.set(squeezed(line), [...(pool.get(squeezed(line)) ?? []), line]);
+  }
+  if (pool.size === 0) return text;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const restored = text
+    .split(/\r?\n/)
+    .map((line) => pool.get(line)?.shift() ?? line)
+    .join(eol);
+  const check = parseDocument(restored);
+  return check.errors.length === 0 && isDeepStrictEqual(check.toJS(), edited.toJS()) ? restored : text;
+}
+
+/** The value at `keys` under a plugin entry of this file (JS form), or undefined. */
+export function getPluginKey(text: string, ref: PluginEntryRef, keys: string[]): unknown {
+  const src = load(text);
+  const entry = pluginEntry(src, ref, false);
+  let cursor: unknown = entry.item;
+  for (const key of keys) cursor = isMap(cursor) ? cursor.get(key, true) : undefined;
+  return isNode(cursor) ? cursor.toJS(src.doc) : cursor;
 }

@@ -159,7 +159,8 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, worker: (ite
  * `clean`; plugins without pip_url are skipped. A new venv is built in a temporary directory and renamed
  * into place only when complete. Failures do not stop the other installs: they come back as results with
  * status 'failed' and an `error` (use `assertInstalled` for `meltano install`'s exit-1 behaviour).
- * Throws UserError only before installing anything: `UV` set to a non-executable, or parallelism < 1.
+ * Throws UserError only before installing anything: `UV` set to a non-executable, backend 'uv' without uv, or
+ * parallelism < 1.
  */
 export async function installPlugins(plugins: InstallablePlugin[], opts: InstallOptions): Promise<InstallResult[]> {
   const parallelism = opts.parallelism ?? 2;
@@ -167,7 +168,12 @@ export async function installPlugins(plugins: InstallablePlugin[], opts: Install
     throw new UserError(`Install parallelism must be a whole number of at least 1, got ${parallelism}.`);
   }
   const env = opts.env ?? process.env;
-  const uv = await findUv(opts.projectRoot, env);
+  const uv = opts.backend === 'virtualenv' ? undefined : await findUv(opts.projectRoot, env);
+  if (opts.backend === 'uv' && uv === undefined) {
+    throw new UserError(
+      "venv.backend is 'uv' but no uv was found (UV, .floe/tools/venv/bin/uv or PATH); run 'node scripts/ensure-tools.js' or set venv.backend to virtualenv.",
+    );
+  }
   const installer: Installer = uv !== undefined ? { kind: 'uv', uv } : { kind: 'pip' };
   return mapBounded(plugins, parallelism, (plugin) => installOne(plugin, opts, installer, env));
 }

@@ -63,6 +63,11 @@ export interface InstallOptions {
   onLog?: (plugin: InstallablePlugin, line: string) => void;
   /** Environment used to expand `$VAR` in pip_url and passed to the installer; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Meltano's `venv.backend`: 'virtualenv' always uses `python -m venv` + pip, 'uv' requires uv; unset uses uv
+   * when found, else pip.
+   */
+  backend?: 'virtualenv' | 'uv';
 }
 
 export type InstallStatus = 'installed' | 'up to date' | 'skipped' | 'failed';
