@@ -122,7 +122,9 @@ async function trigger(ctx: CliContext, name: string, opts: TriggerOpts, cmd: Co
     ...(opts.disableRetry ? { disableRetry: true } : {}),
   };
   const base = schedule ? workflowIdBaseFor(schedule) : `meltano_job_${job?.name}`;
-  const workflowId = `${base}-manual-${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
+  // Milliseconds, like the microseconds of Airflow's `manual__<time>` run IDs: two triggers in one second
+  // (a script, or a run that fails fast and is triggered again) must not collide.
+  const workflowId = `${base}-manual-${new Date().toISOString()}`;
   const code = await withTemporal(ctx, async ({ client }) => {
     if (schedule && (schedule.floe.overlap ?? 'skip') === 'skip') {
       // The schedule's SKIP policy, applied to manual runs too: refuse while one of its runs is going.
@@ -156,7 +158,7 @@ async function trigger(ctx: CliContext, name: string, opts: TriggerOpts, cmd: Co
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new UserError(`A run with ID ${workflowId} already exists; trigger again in a second.`);
+        throw new UserError(`A run with ID ${workflowId} already exists; trigger again.`);
       }
       throw err;
     }

@@ -223,7 +223,7 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
   it('triggers a job with --wait: per-block summary with the record count, exit 0', async () => {
     const r = await runOk('trigger', 'numbers', '--wait');
     const id = runIdOf(r.stdout);
-    assert.match(id, /^meltano_job_numbers-manual-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.match(id, /^meltano_job_numbers-manual-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 2, r.stdout);
     assert.equal(lines[0], `succeeded ${BLOCK}  5 records (numbers=5)`);
@@ -387,5 +387,93 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
       stdout: '',
       stderr: `'nope' is neither a schedule nor a job in meltano.yml (schedules: ${sched}; jobs: numbers).\n`,
     });
+  });
+
+  it('lists the runs newest first and filters them by schedule, job, status and limit; shows a run', async () => {
+    // One run started by the schedule itself (Temporal's trigger), so the list has both kinds of trigger.
+    await t.client.schedule.getHandle(scheduleId).trigger();
+    const scheduledId = await eventually('the schedule to start its run', async () => {
+      const d = await json<{ recentRuns: { workflowId: string }[] }>('schedule', 'describe', sched);
+      return d.recentRuns[0]?.workflowId;
+    });
+    assert.match(scheduledId, new RegExp(`^meltano_${sched}_numbers-\\d{4}-\\d\\d-\\d\\dT`));
+    await t.client.workflow.getHandle(scheduledId).result();
+    started.push({
+      workflowId: scheduledId,
+      status: 'COMPLETED',
+      schedule: sched,
+      job: 'numbers',
+      trigger: 'schedule',
+      records: 0,
+    });
+    assert.equal(started.length, 7, 'the tests above each recorded their run');
+
+    const pick = (r: RunRow): RunRow => ({
+      workflowId: r.workflowId,
+      status: r.status,
+      ...(r.schedule ? { schedule: r.schedule } : {}),
+      job: r.job,
+      trigger: r.trigger,
+      records: r.records,
+    });
+    const newestFirst = [...started].reverse();
+    const list = async (...filters: string[]) => {
+      const v = await json<{ runs: RunRow[] }>('runs', ...filters);
+      return v.runs.map(pick);
+    };
+    // Visibility is eventually consistent: poll until the list settles on what the runs did.
+    const listed = (filters: string[], want: RunRow[]) =>
+      eventually(`floe runs ${filters.join(' ')}`, async () => {
+        const got = await list(...filters);
+        return JSON.stringify(got) === JSON.stringify(want) ? got : undefined;
+      }).catch(async (err: Error) => {
+        assert.deepEqual(await list(...filters), want, err.message);
+      });
+    await listed([], newestFirst);
+    await listed(
+      ['--schedule', sched],
+      newestFirst.filter((r) => r.schedule === sched),
+    );
+    await listed(['--job', 'numbers'], newestFirst);
+    await listed(
+      ['--status', 'failed'],
+      newestFirst.filter((r) => r.status === 'FAILED'),
+    );
+    await listed(
+      ['--status', 'completed', '--limit', '2'],
+      newestFirst.filter((r) => r.status === 'COMPLETED').slice(0, 2),
+    );
+    assert.deepEqual(await run('runs', '--job', 'nope'), { code: 0, stdout: 'No runs found.\n', stderr: '' });
+
+    const text = (await runOk('runs', '--limit', '1')).stdout;
+    assert.match(text, new RegExp(`^COMPLETED  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  ${scheduledId}  0 records\\n$`));
+
+    const first = started[0]!.workflowId;
+    const shown = await json<RunView>('runs', 'show', first);
+    assert.equal(shown.status, 'COMPLETED');
+    assert.equal(shown.progress, undefined);
+    assert.deepEqual(
+      shown.blocks.map((b) => ({ ...b, durationMs: undefined })),
+      [
+        {
+          block: BLOCK,
+          kind: 'extract-load',
+          status: 'succeeded',
+          stateId: STATE_ID,
+          streams: { numbers: { records: 5, bytes: shown.blocks[0]?.streams?.numbers?.bytes } },
+          records: 5,
+          statesPersisted: 1,
+          attempts: 1,
+          durationMs: undefined,
+        },
+      ],
+    );
+    assert.ok((shown.blocks[0]?.streams?.numbers?.bytes ?? 0) > 0);
+    const shownText = (await runOk('runs', 'show', first)).stdout.split('\n');
+    assert.match(shownText[0]!, new RegExp(`^${first}  COMPLETED  started \\S+, closed \\S+$`));
+    assert.deepEqual(shownText.slice(1, 3), [
+      `  succeeded ${BLOCK}  attempts=1 records=5 state=${STATE_ID}`,
+      `      numbers: 5 records, ${shown.blocks[0]?.streams?.numbers?.bytes} bytes`,
+    ]);
   });
 });
