@@ -2,6 +2,10 @@
  * `floe run <blocks or jobs...>`: Meltano's `meltano run` (meltano.md §3.3) in this process, without Temporal:
  * plan the blocks, check every plugin is installed, then run the blocks in series; the first failure aborts the
  * rest. Extract-load blocks persist every state the target emits, under the state ID's run lease.
+ *
+ * As `meltano run` (environment_required since Meltano 2.x), a run needs an environment: `--environment`,
+ * MELTANO_ENVIRONMENT or `default_environment`; there is no stateless fallback, even for a project that defines
+ * no environments, because state IDs are `<environment>:<extractor>-to-<loader>`.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -33,6 +37,9 @@ export interface RunCliOptions {
   stateIdSuffix?: string;
   environment?: string;
   verbose?: boolean;
+  mergeState?: boolean;
+  runId?: string;
+  timeout?: string;
 }
 
 const STRATEGIES = ['auto', 'merge', 'overwrite'] as const;
@@ -49,16 +56,71 @@ export function runFlagsFrom(opts: RunCliOptions, env: NodeJS.ProcessEnv): RunFl
       `MELTANO_RUN_STATE_STRATEGY '${strategy}' is not a state strategy; use one of ${STRATEGIES.join(', ')}.`,
     );
   }
+  if (opts.mergeState) {
+    if (strategy !== undefined && strategy !== '' && strategy !== 'auto') {
+      throw new UserError(
+        `Cannot use both --merge-state and --state-strategy '${strategy}': --merge-state is the deprecated spelling of --state-strategy merge, give only one.`,
+      );
+    }
+  }
   const flags: RunFlags = {
     fullRefresh: opts.fullRefresh === true || fromEnv('MELTANO_RUN_FULL_REFRESH'),
     refreshCatalog: opts.refreshCatalog === true || fromEnv('MELTANO_RUN_REFRESH_CATALOG'),
     noStateUpdate: opts.stateUpdate === false || fromEnv('MELTANO_RUN_NO_STATE_UPDATE'),
     force: opts.force === true || fromEnv('MELTANO_RUN_FORCE'),
   };
-  if (strategy) flags.stateStrategy = strategy as RunFlags['stateStrategy'];
+  if (opts.mergeState) flags.stateStrategy = 'merge';
+  else if (strategy) flags.stateStrategy = strategy as RunFlags['stateStrategy'];
   const suffix = opts.stateIdSuffix ?? env.MELTANO_RUN_STATE_ID_SUFFIX;
   if (suffix) flags.stateIdSuffix = suffix;
   return flags;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The run ID: `--run-id`, else MELTANO_RUN_ID, else a new UUID (lower case, as Python prints a UUID).
+ * @throws UserError when the given value is not a UUID.
+ */
+export function runIdFrom(opts: RunCliOptions, env: NodeJS.ProcessEnv): string {
+  const given = opts.runId ?? (env.MELTANO_RUN_ID || undefined);
+  if (given === undefined) return randomUUID();
+  if (!UUID.test(given)) {
+    const from = opts.runId !== undefined ? '--run-id' : 'MELTANO_RUN_ID';
+    throw new UserError(
+      `${from} '${given}' is not a UUID; use one like 0b8f2c8e-7d3a-4e0f-9c1b-2f6a5d4e3c21, or omit it.`,
+    );
+  }
+  return given.toLowerCase();
+}
+
+/**
+ * The run timeout in milliseconds: `--timeout`, else MELTANO_RUN_TIMEOUT; undefined for none.
+ * @throws UserError when the value is not a whole number of seconds of at least 1 (Meltano's `IntRange(min=1)`).
+ */
+export function runTimeoutFrom(opts: RunCliOptions, env: NodeJS.ProcessEnv): number | undefined {
+  const given = opts.timeout ?? (env.MELTANO_RUN_TIMEOUT || undefined);
+  if (given === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(given) || Number(given) < 1) {
+    const from = opts.timeout !== undefined ? '--timeout' : 'MELTANO_RUN_TIMEOUT';
+    throw new UserError(`${from} '${given}' is not a whole number of seconds of at least 1; use e.g. --timeout 3600.`);
+  }
+  return Number(given) * 1000;
+}
+
+/**
+ * The environment a run uses: explicit, MELTANO_ENVIRONMENT, else `default_environment`.
+ * @throws UserError when none is given, as `meltano run` requires one.
+ */
+export function requireRunEnvironment(project: Project, requested: string | undefined): string {
+  const name = requested ?? project.defaultEnvironment;
+  if (name !== undefined) return name;
+  const known = project.environments.map((e) => e.name);
+  throw new UserError(
+    known.length > 0
+      ? `floe run needs a Meltano environment, as meltano run does: pass --environment <name>, set MELTANO_ENVIRONMENT, or set default_environment in meltano.yml (defined: ${known.join(', ')}).`
+      : `floe run needs a Meltano environment, as meltano run does, and meltano.yml defines none: add one (e.g. 'environments: [{name: dev}]' and 'default_environment: dev'), then pass --environment <name>, set MELTANO_ENVIRONMENT, or rely on default_environment.`,
+  );
 }
 
 /** Every plugin a block names (mappings resolve to their mapper). */
@@ -93,7 +155,7 @@ async function assertPlanInstalled(project: Project, blocks: PlannedBlock[], env
   }
 }
 
-function printSummary(ctx: CliContext, result: PipelineResult): void {
+function printSummary(ctx: CliContext, result: PipelineResult, runId: string): void {
   for (const b of result.blocks) {
     const took = b.durationMs === undefined ? '' : ` in ${formatDuration(b.durationMs)}`;
     const state = b.stateId ? ` (state ID '${b.stateId}', ${b.statesPersisted ?? 0} state(s) saved)` : '';
@@ -102,7 +164,9 @@ function printSummary(ctx: CliContext, result: PipelineResult): void {
       ctx.out(`  ${stream}: ${formatCount(counts.records)} record(s)`);
     }
   }
-  ctx.out(`Run ${result.status}: ${result.blocks.length} block(s) in ${formatDuration(result.durationMs)}`);
+  ctx.out(
+    `Run ${result.status}: ${result.blocks.length} block(s) in ${formatDuration(result.durationMs)} (run ID ${runId})`,
+  );
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -121,13 +185,29 @@ export function register(program: Command, ctx: CliContext): void {
       ),
     )
     .option('--state-id-suffix <suffix>', 'appended to state IDs as :<suffix> (MELTANO_RUN_STATE_ID_SUFFIX)')
-    .option('--environment <name>', 'Meltano environment (MELTANO_ENVIRONMENT, else default_environment)')
+    .addOption(new Option('--merge-state', 'deprecated: use --state-strategy merge').hideHelp())
+    .option('--run-id <uuid>', 'use this run ID instead of a new one (MELTANO_RUN_ID)')
+    .option(
+      '--timeout <seconds>',
+      'stop the run after this many seconds: the current block is terminated gracefully, exit 1 (MELTANO_RUN_TIMEOUT)',
+    )
+    .option(
+      '--environment <name>',
+      'Meltano environment (MELTANO_ENVIRONMENT, else default_environment); required, as for meltano run',
+    )
     .option('--verbose', "print every plugin's log lines on stderr")
+    .addHelpText(
+      'after',
+      '\nA run needs an environment, as meltano run does: --environment, MELTANO_ENVIRONMENT or default_environment\n' +
+        '(state IDs are <environment>:<extractor>-to-<loader>); without one floe run stops with exit 2.',
+    )
     .action(async (names: string[], opts: RunCliOptions, cmd: Command) => {
       const project = ctx.loadProject();
       const env = ctx.io.env;
       const flags = runFlagsFrom(opts, env);
-      const environment = opts.environment ?? (env.MELTANO_ENVIRONMENT || undefined);
+      const runId = runIdFrom(opts, env);
+      const timeoutMs = runTimeoutFrom(opts, env);
+      const environment = requireRunEnvironment(project, opts.environment ?? (env.MELTANO_ENVIRONMENT || undefined));
       const plan = planRun(project, { blocks: names, environment, flags });
       const json = ctx.format(cmd) === 'json';
       if (opts.dryRun) {
@@ -154,6 +234,14 @@ export function register(program: Command, ctx: CliContext): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      let timedOut = false;
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              controller.abort();
+            }, timeoutMs);
       try {
         const result = await runBlocks(ctx, project, plan.blocks, {
           store: opened.store,
@@ -161,16 +249,23 @@ export function register(program: Command, ctx: CliContext): void {
           flags,
           signal: controller.signal,
           verbose: opts.verbose === true,
+          runId,
         });
-        if (json) ctx.json(result);
-        else printSummary(ctx, result);
+        if (json) ctx.json({ run_id: runId, ...result });
+        else printSummary(ctx, result, runId);
         const failed = result.blocks.find((b) => b.status !== 'succeeded');
+        if (timedOut && failed) {
+          throw new RuntimeError(
+            `Run timed out after ${(timeoutMs as number) / 1000} s (--timeout / MELTANO_RUN_TIMEOUT): block '${failed.block}' was stopped and the blocks after it skipped; state saved so far is kept. Raise the timeout or run fewer blocks.`,
+          );
+        }
         if (failed) {
           throw new RuntimeError(
             `Run ${result.status}: block '${failed.block}' ${failed.status}: ${failed.error ?? 'no details'}`,
           );
         }
       } finally {
+        if (timer) clearTimeout(timer);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await opened.store.close();
@@ -184,6 +279,7 @@ interface RunBlocksOptions {
   flags: RunFlags;
   signal: AbortSignal;
   verbose: boolean;
+  runId: string;
 }
 
 /** How many of a block's last log lines are shown when it fails. */
@@ -200,7 +296,7 @@ async function runBlocks(
   opts: RunBlocksOptions,
 ): Promise<PipelineResult> {
   const started = Date.now();
-  const leaseOwner = `floe-run/${os.hostname()}/${process.pid}/${randomUUID()}`;
+  const leaseOwner = `floe-run/${os.hostname()}/${process.pid}/${opts.runId}`;
   const progress = createProgressReporter(ctx.io.stderr);
   const summaries: BlockSummary[] = [];
   let stopped: BlockSummary['status'] | undefined;
