@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -44,6 +45,26 @@ interface RunView {
   blocks: BlockView[];
   progress?: { phase: string; currentBlock?: string; blockIndex?: number; blockCount?: number; blocks: BlockView[] };
   current?: { block: string; attempt: number; records: number; streams: Record<string, { records: number }> }[];
+}
+
+/**
+ * `node bin/floe.js <args>` as a process of its own; resolves when it exits (a process that never exits, e.g. a
+ * timer or connection left open after the run, fails the test by its timeout).
+ */
+function floeProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<FloeResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'floe.js'), ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 /** Polls `fn` until it returns a value other than undefined; fails with `what` after `ms`. */
@@ -475,5 +496,18 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
       `  succeeded ${BLOCK}  attempts=1 records=5 state=${STATE_ID}`,
       `      numbers: 5 records, ${shown.blocks[0]?.streams?.numbers?.bytes} bytes`,
     ]);
+  });
+
+  it('runs as a real process: trigger --wait exits by itself with the run result', async () => {
+    const r = await floeProcess(['trigger', 'numbers', '--wait', '--full-refresh'], root, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n')[0], `succeeded ${BLOCK}  5 records (numbers=5)`);
+    assert.match(r.stdout, /^Run meltano_job_numbers-manual-\S+ succeeded in \d+\.\d s\.\n$/m);
+    const unknown = await floeProcess(['trigger', 'nope'], root, env);
+    assert.deepEqual(unknown, {
+      code: 2,
+      stdout: '',
+      stderr: `'nope' is neither a schedule nor a job in meltano.yml (schedules: ${sched}; jobs: numbers).\n`,
+    });
   });
 });
