@@ -39,13 +39,16 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   await Promise.all(workers);
 }
 
-function updateFrom(want: CompiledSchedule, keepPaused: boolean | undefined): ScheduleUpdateOptions {
+function updateFrom(want: CompiledSchedule, prev: { paused: boolean; note?: string }): ScheduleUpdateOptions {
   const o = want.options;
+  const forced = o.state?.paused === true;
+  // A pause made on the server keeps its note (why it was paused) along with the pause itself.
+  const keepServerPause = !forced && prev.paused;
   return {
     spec: o.spec,
     action: o.action,
     policies: o.policies,
-    state: { paused: keepPaused ?? o.state?.paused ?? false, note: o.state?.note },
+    state: keepServerPause ? { paused: true, note: prev.note } : { paused: forced, note: o.state?.note },
   };
 }
 
@@ -68,7 +71,7 @@ export async function upsertSchedule(
   const handle = client.schedule.getHandle(want.scheduleId);
   const current = await handle.describe();
   if ((current.action as { memo?: Record<string, unknown> }).memo?.configHash === want.configHash) return 'unchanged';
-  await handle.update((prev) => updateFrom(want, want.options.state?.paused ? true : prev.state.paused));
+  await handle.update((prev) => updateFrom(want, prev.state));
   return 'updated';
 }
 
