@@ -16,6 +16,7 @@ import { venvDir } from '../plugins/paths';
 import { UserError } from '../shared/errors';
 import type { RunFlags, StreamCounts } from '../shared/pipeline';
 import { mergedState, stateFlagFor } from '../state/merge';
+import { StateIdBusyError } from '../state/store';
 import type { Lease, StateStore } from '../state/store';
 import { prepareCatalog } from './catalog-prepare';
 import { runRelay } from './relay';
@@ -81,7 +82,7 @@ function resolveBlockPlugins(project: Project, args: string[]): ResolvedPlugin[]
 /**
  * Runs the block to completion (or failure/cancellation) and reports counts.
  * @throws PluginNotInstalledError, ConfigError/UserError (config), StateIdBusyError (another run holds the
- *   state ID), StatePersistenceError; plugin failures are returned as status 'failed', not thrown.
+ *   state ID, or took its lease during this run, which then stops its plugins), StatePersistenceError; plugin failures are returned as status 'failed', not thrown.
  */
 export async function runExtractLoad(req: ExtractLoadRequest): Promise<ExtractLoadResult> {
   const { project, flags = {} } = req;
@@ -93,6 +94,10 @@ export async function runExtractLoad(req: ExtractLoadRequest): Promise<ExtractLo
   let lease: Lease | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
   let statesPersisted = 0;
+  // Set when a renewal finds the lease taken (`--force`, or it went stale and another run took it): from then on
+  // this run may not write state, since two writers of one state ID would interleave their bookmarks.
+  let leaseLost: StateIdBusyError | undefined;
+  const leaseAbort = new AbortController();
   try {
     const executables = await Promise.all(
       plugins.map((p) => resolveExecutable({ ...p.def, name: p.def.venvName }, project.root, baseEnv)),
@@ -106,6 +111,12 @@ export async function runExtractLoad(req: ExtractLoadRequest): Promise<ExtractLo
       const held = lease;
       renewTimer = setInterval(() => {
         held.renew().catch((err: unknown) => {
+          if (err instanceof StateIdBusyError) {
+            leaseLost ??= err;
+            leaseAbort.abort(err);
+            return;
+          }
+          // A transient store error: the lease stays ours until its ttl, so keep going and retry next time.
           req.onLog?.({ plugin: 'floe', stream: 'relay', level: 'warn', line: `lease renewal failed: ${String(err)}` });
         });
       }, RUN_LEASE_TTL_MS / 4);
@@ -158,17 +169,19 @@ export async function runExtractLoad(req: ExtractLoadRequest): Promise<ExtractLo
     const result = await runRelay({
       plugins: relayPlugins,
       maxLineBytes: maxLineBytesFromBufferSize(project.eltBufferSize),
-      signal: req.signal,
+      signal: req.signal ? AbortSignal.any([req.signal, leaseAbort.signal]) : leaseAbort.signal,
       onLog: req.onLog,
       progressIntervalMs: req.progressIntervalMs,
       onProgress: (p) => req.onProgress?.({ ...p, statesPersisted }),
       onState: updateState
         ? async (value) => {
+            if (leaseLost) throw leaseLost;
             await req.stateStore.update(req.stateId, value, flag);
             statesPersisted++;
           }
         : undefined,
     });
+    if (leaseLost) throw leaseLost;
     return {
       status: result.status,
       message: result.message,

@@ -143,12 +143,12 @@ describe('orchestration faults (worker processes on a real Temporal dev server)'
     return w;
   }
 
-  async function start(taskQueue: string): Promise<WorkflowHandle> {
+  async function start(taskQueue: string, input: PipelineInput = INPUT): Promise<WorkflowHandle> {
     const t = await getTestTemporal();
     return t.client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: uniqueName('meltano_slow'),
-      args: [INPUT],
+      args: [input],
     });
   }
 
@@ -265,5 +265,46 @@ describe('orchestration faults (worker processes on a real Temporal dev server)'
     assert.equal(lastFailure?.message, 'Worker is shutting down and this activity did not complete in time');
     assertLoadedOnceUpToBookmark(root, count);
     assert.equal(await committedBookmark(root), count);
+  });
+
+  it('a run whose state ID lease is taken with --force stops its plugins and persists no further state', async () => {
+    root = copyProject({ count: 3000, batchSleep: 0.2 });
+    const taskQueue = uniqueName('tq');
+    const w = await worker(taskQueue);
+    const handle = await start(taskQueue, { ...INPUT, disableRetry: true });
+    await runningWithCommittedState(w);
+    const plugins = pluginStarts(root);
+    // What `floe run --force` does: take the live lease of the state ID from the running workflow.
+    const store = new LocalStateStore({ root: path.join(root, '.meltano', 'state') });
+    const intruder = await store.acquireRunLease(STATE_ID, { owner: 'intruder', ttlMs: 600_000, force: true });
+    cleanups.push(() => intruder.release());
+
+    // The run notices at its next lease renewal (every 15 s) and stops.
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match(
+        String(err.cause?.message),
+        new RegExp(
+          `^Block 'tap-slow target-keyed' failed: The run lease of '${STATE_ID}' held by '${handle.workflowId}/[^']+' ` +
+            `was lost \\('intruder' holds it since [^)]+\\): it was not renewed within its ttl or was taken with --force; stop this run\\.$`,
+        ),
+      );
+      return true;
+    });
+    assert.deepEqual(
+      plugins.filter((p) => isAlive(p.pid)),
+      [],
+      'the plugins of the run that lost its lease still run',
+    );
+    const stopped = await committedBookmark(root);
+    // Give any straggling writer time to show itself: the state must not move once the run has failed.
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(await committedBookmark(root), stopped);
+    assert.ok((stopped ?? 0) < 3000, 'the run went on to the end despite losing its lease');
+    assert.equal(
+      (await store.describeRunLease(STATE_ID))?.owner,
+      'intruder',
+      'the stopped run released a lease it no longer held',
+    );
   });
 });
