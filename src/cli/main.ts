@@ -107,3 +107,7 @@ export function runMain(): void {
     process.stdout.write('', () => process.exit(code));
   });
 }
+
+// `node dist/src/cli/main.js <command>` (the npm scripts start, worker and trigger, and the Dockerfile) runs the
+// CLI as bin/floe.js does; required as a module (bin/floe.js, tests) it only exports.
+if (require.main === module) runMain();

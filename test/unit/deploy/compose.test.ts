@@ -364,6 +364,17 @@ describe('deploy/Dockerfile', () => {
     );
     const names = program.commands.map((c) => c.name());
     assert.ok(names.includes('install') && names.includes('worker'), names.join(', '));
+    // `node dist/src/cli/main.js install` runs the CLI (main.ts is an entry point, not only a module).
+    const direct = spawnSync(
+      process.execPath,
+      ['-r', 'tsx/cjs', path.join(ROOT, 'src/cli/main.ts'), 'install', '--help'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.match(direct.stdout, /^Usage: floe install \[options\] \[names\.\.\.\]\n/);
   });
 
   it('runs the worker through bin/floe.js', () => {
