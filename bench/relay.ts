@@ -2,10 +2,13 @@
  * Relay throughput benchmark: the same synthetic Singer stream (SCHEMA, RECORDs, a STATE every few thousand
  * records) goes (1) through a raw shell pipe `gen | sink` and (2) through `runRelay` (gen as the tap, sink
  * as the target), in one run, and the MB/s of both, their ratio and the relay process's RSS over time are
- * printed as JSON. The generator writes pre-built 1 MiB blocks so that it, not Python's json.dumps, sets
- * the pace; the sink counts bytes and prints one bare state line at the end, as a target does.
+ * printed as JSON. Three generators: `prebuilt` writes pre-built 1 MiB blocks so that the relay's own cost shows,
+ * `serializing` JSON-encodes every record in Node, `python` does `json.dumps` per record in Python like an SDK tap
+ * (the rate a user's pipeline actually has). The sink counts bytes and prints one bare state line at the end, as
+ * a target does.
  *
- * Run: `npx tsx bench/relay.ts [megabytes] [rounds]` (default 400 MB, 2 rounds); both generators run in turn.
+ * Run: `npx tsx bench/relay.ts [megabytes] [rounds] [generators]` (default 400 MB, 2 rounds, all generators, e.g.
+ * `prebuilt,python`); the generators run in turn.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
@@ -14,8 +17,11 @@ import * as path from 'node:path';
 import { startRelay } from '../src/singer/relay';
 
 export interface BenchOptions {
-  /** `prebuilt`: the relay's own cost shows; `serializing`: a generator that JSON-encodes each record. */
-  generator: 'prebuilt' | 'serializing';
+  /**
+   * `prebuilt`: the relay's own cost shows; `serializing`: a Node generator that JSON-encodes each record;
+   * `python`: a Python generator doing `json.dumps` per record, as SDK taps do.
+   */
+  generator: Generator;
   /** Size of the synthetic stream; at least 300 MB for a meaningful run. */
   megabytes: number;
   /** Raw and relay runs alternate this many times; the best of each is compared. */
@@ -23,6 +29,9 @@ export interface BenchOptions {
   /** RSS sampling period of the relay process. */
   sampleMs: number;
 }
+
+export const GENERATORS = ['prebuilt', 'serializing', 'python'] as const;
+export type Generator = (typeof GENERATORS)[number];
 
 export interface RunMeasure {
   seconds: number;
@@ -94,6 +103,32 @@ if (mode === 'prebuilt') {
 fs.writeSync(2, JSON.stringify({ records, states }) + '\\n');
 `;
 
+// argv: total bytes. One json.dumps, one write and one flush per message, as singer-sdk's SimpleSingerWriter does
+// (singer_sdk/singerlib/encoding/simple.py, 0.53.7): one write syscall per message.
+const GEN_PY = `
+import json, sys
+total = int(sys.argv[1])
+out = sys.stdout
+def schema(s):
+    return json.dumps({"type": "SCHEMA", "stream": s, "schema": {"type": "object", "properties": {"id": {"type": "integer"}}}, "key_properties": ["id"]}) + "\\n"
+written = out.write(schema("users") + schema("orders"))
+out.flush()
+n = 0
+states = 0
+while written < total:
+    n += 1
+    rec = {"id": n, "name": "user %d" % n, "email": "user%d@example.com" % n, "updated_at": "2026-01-01T00:00:00Z", "balance": 1234.56, "active": True}
+    written += out.write(json.dumps({"type": "RECORD", "stream": "orders" if n % 3 == 0 else "users", "record": rec, "time_extracted": "2026-01-02T03:00:00Z"}) + "\\n")
+    out.flush()
+    if n % 5000 == 0:
+        written += out.write(json.dumps({"type": "STATE", "value": {"bookmarks": {"users": {"replication_key_value": str(n)}}}}) + "\\n")
+        out.flush()
+        states += 1
+out.write(json.dumps({"type": "STATE", "value": {"bookmarks": {"users": {"replication_key_value": str(n)}}}}) + "\\n")
+out.flush()
+sys.stderr.write(json.dumps({"records": n, "states": states + 1}) + "\\n")
+`;
+
 // Reads with blocking 1 MiB reads and prints one bare state value at the end, as a target would.
 const SINK_JS = `
 const fs = require('node:fs');
@@ -103,9 +138,19 @@ while ((r = fs.readSync(0, buf, 0, buf.length, null)) > 0) total += r;
 process.stdout.write(JSON.stringify({ bookmarks: { bench: { bytes: total } } }) + '\\n');
 `;
 
-async function timeRawPipe(gen: string, mode: string, sink: string, bytes: number): Promise<RunMeasure> {
+const PYTHON = process.env.FLOE_BENCH_PYTHON ?? 'python3';
+
+/** The generator's command line: the executable, then its arguments. */
+function generatorCommand(dir: string, generator: Generator, bytes: number): [string, string[]] {
+  return generator === 'python'
+    ? [PYTHON, [path.join(dir, 'gen.py'), String(bytes)]]
+    : [process.execPath, [path.join(dir, 'gen.js'), String(bytes), generator]];
+}
+
+async function timeRawPipe(gen: [string, string[]], sink: string): Promise<RunMeasure> {
+  const bytes = Number(gen[1][1]);
   const started = process.hrtime.bigint();
-  const cmd = `"${process.execPath}" "${gen}" ${bytes} ${mode} | "${process.execPath}" "${sink}" > /dev/null`;
+  const cmd = `${[gen[0], ...gen[1]].map((a) => `"${a}"`).join(' ')} | "${process.execPath}" "${sink}" > /dev/null`;
   await new Promise<void>((resolve, reject) => {
     const child = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'ignore'] });
     child.on('error', reject);
@@ -121,10 +166,11 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
   const bytes = Math.round(o.megabytes * MB);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'floe-bench-relay-'));
   try {
-    const gen = path.join(dir, 'gen.js');
     const sink = path.join(dir, 'sink.js');
-    await fs.writeFile(gen, GEN_JS);
+    await fs.writeFile(path.join(dir, 'gen.js'), GEN_JS);
+    await fs.writeFile(path.join(dir, 'gen.py'), GEN_PY);
     await fs.writeFile(sink, SINK_JS);
+    const gen = generatorCommand(dir, o.generator, bytes);
     const raw: RunMeasure[] = [];
     const relay: RunMeasure[] = [];
     const samples: RssSample[] = [];
@@ -133,10 +179,10 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
     let genInfo = { records: 0, states: 0 };
     const rssStart = process.memoryUsage().rss;
     for (let round = 0; round < o.rounds; round++) {
-      raw.push(await timeRawPipe(gen, o.generator, sink, bytes));
+      raw.push(await timeRawPipe(gen, sink));
       const handle = startRelay({
         plugins: [
-          { name: 'bench-gen', role: 'tap', command: process.execPath, args: [gen, String(bytes), o.generator] },
+          { name: 'bench-gen', role: 'tap', command: gen[0], args: gen[1] },
           { name: 'bench-sink', role: 'target', command: process.execPath, args: [sink] },
         ],
         onState: (v) => void (sinkState = v),
@@ -157,6 +203,9 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
       const cpu = process.cpuUsage(cpu0);
       clearInterval(timer);
       if (last.status !== 'succeeded') throw new Error(`bench relay run failed: ${last.message ?? last.status}`);
+      if (last.totals.records !== genInfo.records) {
+        throw new Error(`the relay counted ${last.totals.records} records but the generator wrote ${genInfo.records}`);
+      }
       relay.push({
         seconds: last.durationMs / 1000,
         mbPerSec: last.totals.bytes / MB / (last.durationMs / 1000),
@@ -211,12 +260,17 @@ function round1(n: number): number {
 }
 
 if (require.main === module) {
-  const [mb, rounds] = process.argv.slice(2).map(Number);
+  const [mb, rounds] = process.argv.slice(2, 4).map(Number);
+  const wanted = (process.argv[4] ?? GENERATORS.join(',')).split(',') as Generator[];
   const base = { ...(mb ? { megabytes: mb } : {}), ...(rounds ? { rounds } : {}) };
   (async () => {
-    const prebuilt = await benchRelay({ ...base, generator: 'prebuilt' });
-    const serializing = await benchRelay({ ...base, generator: 'serializing' });
-    process.stdout.write(JSON.stringify({ prebuilt, serializing }, null, 2) + '\n');
+    const results: Partial<Record<Generator, BenchResult>> = {};
+    for (const generator of wanted) {
+      if (!GENERATORS.includes(generator))
+        throw new Error(`unknown generator '${generator}'; use ${GENERATORS.join(', ')}`);
+      results[generator] = await benchRelay({ ...base, generator });
+    }
+    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   })().catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

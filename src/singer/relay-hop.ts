@@ -32,6 +32,13 @@ export interface HopContext {
 // Enough of a chunk-spanning tap line to classify it without the rest (type and stream come first).
 const TAP_HEAD_BYTES = 4 * 1024;
 
+// Singer SDK plugins flush stdout after every message, so the relay would read, handle and write one ~200-byte
+// message per wake-up. After two small reads in a row the producer is held for HOLD_MS (its messages pile up in
+// the pipe) and then read in one go: far fewer wake-ups and syscalls for the relay and the consumer, for at most
+// HOLD_MS of added latency. A fast producer fills reads and is never held.
+const HOLD_BELOW_BYTES = 16 * 1024;
+const HOLD_MS = 1;
+
 /** Wires the hop; never throws (pipe errors such as EPIPE close the sink instead). */
 export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: HopContext): Hop {
   const out = producer.child.stdout!;
@@ -53,14 +60,24 @@ export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: H
       },
     }),
   };
+  // With the default high-water mark a paused socket keeps reading up to 16 KiB into its buffer, one message
+  // per read; with 1 it stops after one more read, so a pause (back-pressure or hold) stops the reads too.
+  const state = (out as unknown as { _readableState?: { highWaterMark?: unknown } })._readableState;
+  if (state && typeof state.highWaterMark === 'number') state.highWaterMark = 1;
   let waitingDrain = false;
+  let holdTimer: NodeJS.Timeout | undefined;
+  let previousSmall = false;
+  const release = (): void => {
+    holdTimer = undefined;
+    if (!waitingDrain) out.resume();
+  };
   const closeSink = (): void => {
     // The consumer is gone (EPIPE, exit): keep draining the producer so it never blocks on a full pipe.
     hop.sinkOpen = false;
-    if (waitingDrain) {
-      waitingDrain = false;
-      out.resume();
-    }
+    if (holdTimer) clearTimeout(holdTimer);
+    holdTimer = undefined;
+    if (waitingDrain) waitingDrain = false;
+    out.resume();
   };
   sink.on('error', closeSink);
   sink.on('close', closeSink);
@@ -79,11 +96,19 @@ export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: H
       sink.once('drain', () => {
         if (!waitingDrain) return;
         waitingDrain = false;
-        out.resume();
+        if (holdTimer === undefined) out.resume();
       });
     }
+    const small = chunk.length < HOLD_BELOW_BYTES;
+    if (small && previousSmall && holdTimer === undefined && !waitingDrain) {
+      out.pause();
+      holdTimer = setTimeout(release, HOLD_MS);
+    }
+    previousSmall = small;
   });
   out.on('end', () => {
+    if (holdTimer) clearTimeout(holdTimer);
+    holdTimer = undefined;
     hop.scanner.end();
     if (counter) output.lines = counter.lines;
     hop.inputEnded = true;
