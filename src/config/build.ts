@@ -100,7 +100,9 @@ function buildPlugins(files: ValidatedFile[], c: Collector): PluginDef[] {
     const def: PluginDef = {
       type: e.type,
       name: raw.name,
-      namespace: raw.namespace ?? parent?.namespace ?? raw.name.replace(/[^A-Za-z0-9]/g, '_'),
+      // Meltano (project_plugin.py): an inheriting plugin's default namespace derives from its own name, not the
+      // parent's namespace.
+      namespace: raw.namespace ?? (parent ? raw.name.replaceAll('-', '_') : raw.name.replace(/[^A-Za-z0-9]/g, '_')),
       variant: raw.variant ?? parent?.variant,
       pipUrl,
       executable: raw.executable ?? parent?.executable ?? raw.name,

@@ -223,7 +223,12 @@ export function resolvePluginConfig(project: Project, plugin: PluginDef, opts: R
         source = 'inherited';
       } else [value, expandable] = [structuredClone(def.value), true];
     }
-    if (expandable) value = expandEnvVars(value, expansionEnv);
+    if (expandable) {
+      const raw = value;
+      value = expandEnvVars(value, expansionEnv);
+      // Meltano (settings_service.py, issue #7189): a value made only of unset variables is unset, not ''.
+      if (typeof raw === 'string' && raw !== '' && value === '') value = null;
+    }
     const where = `Setting '${def.name}' of ${label}${fromVar ? ` (from ${fromVar})` : ` (from ${source})`}`;
     value = castValue(value, def.kind, { where, options: def.options });
     if (def.nestObject && typeof value === 'object' && value !== null && !Array.isArray(value)) {
