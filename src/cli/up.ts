@@ -15,6 +15,7 @@ import { Client } from '@temporalio/client';
 import { FLOE_SEARCH_ATTRIBUTES, FloeJob, FloeTrigger } from '../shared/search-attributes';
 import { installPlugins } from '../plugins/install';
 import { runWorker, taskQueueFrom } from '../worker';
+import { syncReportLines } from '../schedules/sync';
 import { PIPELINE_WORKFLOW_TYPE } from '../shared/pipeline';
 import { findJob } from '../config/project';
 
@@ -76,10 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
           namespace: server.namespace,
           client,
           taskQueue,
-          onSync: (r) =>
-            ctx.out(
-              `Schedules synced: ${r.created.length} created, ${r.updated.length} updated, ${r.unchanged.length} unchanged, ${r.deleted.length} deleted.`,
-            ),
+          onSync: (r) => syncReportLines(r).forEach((line) => ctx.out(line)),
           onReady: () => {
             ctx.out(`Worker polling task queue '${taskQueue}'. Ctrl-C stops floe.`);
             if (o.demo && findJob(project, o.demo)) {

@@ -16,6 +16,11 @@ export interface SyncResult {
   updated: string[];
   unchanged: string[];
   deleted: string[];
+  /**
+   * Only when there are some: schedule IDs meltano.yml wants that exist on the server but belong to another
+   * project (or were not made by floe). floe leaves them alone and says why.
+   */
+  conflicts?: { scheduleId: string; message: string }[];
 }
 
 export interface SyncOptions extends CompileOptions {
@@ -61,15 +66,29 @@ function updateFrom(want: CompiledSchedule, prev: { paused: boolean; note?: stri
 export async function upsertSchedule(
   client: Client,
   want: CompiledSchedule,
-): Promise<'created' | 'updated' | 'unchanged'> {
-  try {
-    await client.schedule.create(want.options);
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  opts: { projectKey: string; knownToExist?: boolean },
+): Promise<'created' | 'updated' | 'unchanged' | { conflict: string }> {
+  if (!opts.knownToExist) {
+    try {
+      await client.schedule.create(want.options);
+      return 'created';
+    } catch (err) {
+      // The schedule list lags behind creations: an "unknown" schedule may exist after all.
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    }
   }
   const handle = client.schedule.getHandle(want.scheduleId);
   const current = await handle.describe();
+  const owner = current.memo;
+  if (owner?.managedBy !== MANAGED_BY || owner.project !== opts.projectKey) {
+    const whose =
+      owner?.managedBy === MANAGED_BY ? `floe project '${String(owner.project)}'` : 'something other than floe';
+    return {
+      conflict:
+        `Schedule ID '${want.scheduleId}' already exists on the server and belongs to ${whose}, so floe left it alone; ` +
+        `rename the schedule in meltano.yml, or give this project its own project_id (or FLOE_PROJECT_KEY) only if it is the same project.`,
+    };
+  }
   if ((current.action as { memo?: Record<string, unknown> }).memo?.configHash === want.configHash) return 'unchanged';
   await handle.update((prev) => updateFrom(want, prev.state));
   return 'updated';
@@ -84,14 +103,22 @@ export async function syncSchedules(client: Client, project: Project, opts: Sync
   const desired = project.schedules.map((s) => compileSchedule(project, s, opts));
   const desiredIds = new Set(desired.map((d) => d.scheduleId));
   const managed: string[] = [];
+  const existing = new Set<string>();
   for await (const summary of client.schedule.list()) {
+    existing.add(summary.scheduleId);
     const memo = summary.memo;
     if (memo?.managedBy === MANAGED_BY && memo.project === opts.projectKey) managed.push(summary.scheduleId);
   }
   const concurrency = opts.concurrency ?? 16;
+  const conflicts: NonNullable<SyncResult['conflicts']> = [];
   await pool(desired, concurrency, async (want) => {
-    const outcome = await upsertSchedule(client, want);
-    result[outcome].push(want.options.scheduleId);
+    // Listed schedules go straight to describe (no failed create first): half the calls of a no-op sync.
+    const outcome = await upsertSchedule(client, want, {
+      projectKey: opts.projectKey,
+      knownToExist: existing.has(want.scheduleId),
+    });
+    if (typeof outcome === 'string') result[outcome].push(want.scheduleId);
+    else conflicts.push({ scheduleId: want.scheduleId, message: outcome.conflict });
   });
   await pool(
     managed.filter((id) => !desiredIds.has(id)),
@@ -106,5 +133,16 @@ export async function syncSchedules(client: Client, project: Project, opts: Sync
     },
   );
   for (const list of [result.created, result.updated, result.unchanged, result.deleted]) list.sort();
+  if (conflicts.length > 0) result.conflicts = conflicts.sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : 1));
   return result;
+}
+
+/** Human-readable lines for a sync: the counts, then one line per conflict. Never throws. */
+export function syncReportLines(result: SyncResult): string[] {
+  return [
+    `Schedules synced: ${result.created.length} created, ${result.updated.length} updated, ` +
+      `${result.unchanged.length} unchanged, ${result.deleted.length} deleted` +
+      (result.conflicts ? `, ${result.conflicts.length} left alone (conflicts below).` : '.'),
+    ...(result.conflicts ?? []).map((c) => `  ${c.message}`),
+  ];
 }

@@ -209,6 +209,20 @@ describe('pipeline workflow on a real Temporal dev server', function () {
 
     editYml(root, (text) => text.replace(/schedules:[\s\S]*$/, 'schedules: []\n'));
     assert.deepEqual((await syncSchedules(t.client, loadProject(root), opts)).deleted, [`${idPrefix}numbers-hourly`]);
+    // Another project wanting the same schedule ID is told, and leaves this project's schedule alone.
+    editYml(root, (text) =>
+      text.replace('schedules: []\n', "schedules:\n- name: numbers-hourly\n  job: numbers\n  interval: '@daily'\n"),
+    );
+    await syncSchedules(t.client, loadProject(root), opts);
+    const other = await syncSchedules(t.client, loadProject(root), { ...opts, projectKey: uniqueName('other') });
+    assert.deepEqual(other.conflicts, [
+      {
+        scheduleId: `${idPrefix}numbers-hourly`,
+        message: `Schedule ID '${idPrefix}numbers-hourly' already exists on the server and belongs to floe project '${projectKey}', so floe left it alone; rename the schedule in meltano.yml, or give this project its own project_id (or FLOE_PROJECT_KEY) only if it is the same project.`,
+      },
+    ]);
+    assert.deepEqual([other.created, other.updated, other.unchanged, other.deleted], [[], [], [], []]);
+    await t.client.schedule.getHandle(`${idPrefix}numbers-hourly`).delete();
     // The foreign schedule is still there.
     await t.client.schedule.getHandle(foreignId).describe();
     await t.client.schedule.getHandle(foreignId).delete();
