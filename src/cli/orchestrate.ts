@@ -12,7 +12,7 @@ import { connectFromEnv, connectionSettingsFromEnv } from '../server/connection'
 import type { TemporalConnection } from '../server/connection';
 import { findJob, findSchedule } from '../config/project';
 import type { Project } from '../config/project';
-import { projectKeyOf, syncSchedules } from '../schedules/sync';
+import { projectKeyOf, syncReportLines, syncSchedules } from '../schedules/sync';
 import { scheduleIdFor, workflowIdBaseFor } from '../schedules/compile';
 import { PIPELINE_WORKFLOW_TYPE } from '../shared/pipeline';
 import type { PipelineInput, PipelineProgress, PipelineResult } from '../shared/pipeline';
@@ -37,12 +37,7 @@ export async function syncAndReport(ctx: CliContext, client: Client, project: Pr
     projectKey: projectKeyOf(project, ctx.io.env),
   });
   if (json) ctx.json(result);
-  else {
-    ctx.out(
-      `Schedules synced: ${result.created.length} created, ${result.updated.length} updated, ` +
-        `${result.unchanged.length} unchanged, ${result.deleted.length} deleted.`,
-    );
-  }
+  else syncReportLines(result).forEach((line) => ctx.out(line));
 }
 
 function parseEnvPairs(pairs: string[]): Record<string, string> {
@@ -195,10 +190,7 @@ export function register(program: Command, ctx: CliContext): void {
           taskQueue: opts.taskQueue,
           sync: opts.sync,
           maxConcurrentActivities: opts.maxConcurrentBlocks,
-          onSync: (r) =>
-            ctx.warn(
-              `Schedules synced: ${r.created.length} created, ${r.updated.length} updated, ${r.unchanged.length} unchanged, ${r.deleted.length} deleted.`,
-            ),
+          onSync: (r) => syncReportLines(r).forEach((line) => ctx.warn(line)),
           onReady: () =>
             ctx.warn(
               `Worker polling task queue '${opts.taskQueue ?? taskQueueFrom(ctx.io.env)}' on ${t.address} (namespace ${t.namespace}).`,
