@@ -95,9 +95,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
       shutdownGraceTime: opts.shutdownGraceTime ?? '30 seconds',
       shutdownForceTime: '60 seconds',
-      // Heartbeats carry live record counts (`floe runs show`); the SDK would otherwise send them only every
-      // 0.8 x the 30 s heartbeat timeout. One small heartbeat per block every 5 s is cheap.
-      maxHeartbeatThrottleInterval: '5 seconds',
+      // Heartbeats also carry live record counts (`floe runs show`).
       // Cancellation reaches an activity only in a heartbeat's response, and the SDK otherwise sends heartbeats
       // every 0.8 x heartbeatTimeout (24 s): a cancelled run's plugins would keep running that long. One small
       // RPC per running block every 5 s is cheap.
