@@ -223,6 +223,7 @@ export function register(program: Command, ctx: CliContext): void {
       await assertPlanInstalled(project, plan.blocks, env);
       const opened = openStateStore({
         uri: project.stateBackend.uri,
+        env,
         projectRoot: project.root,
         lockTimeoutSeconds: project.stateBackend.lockTimeoutSeconds,
       });

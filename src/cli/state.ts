@@ -28,6 +28,7 @@ async function withStore<T>(ctx: CliContext, fn: (store: StateStore) => Promise<
   const project = ctx.loadProject();
   const opened = openStateStore({
     uri: project.stateBackend.uri,
+    env: ctx.io.env,
     projectRoot: project.root,
     lockTimeoutSeconds: project.stateBackend.lockTimeoutSeconds,
   });
