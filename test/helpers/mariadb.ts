@@ -35,6 +35,11 @@ export interface MariaDb {
    * as text values (NULL as null). Throws MariaDbError when the client exits non-zero.
    */
   query(sql: string): Promise<MariaDbRow[]>;
+  /**
+   * Shuts the server down cleanly and starts it again on the same datadir and port (clients see their
+   * connections drop, as on a real restart); `pid` changes. Throws MariaDbError when it does not come back.
+   */
+  restart(): Promise<void>;
   /** Shuts the server down (mariadb-admin shutdown, then SIGKILL) and removes the temp dir. Never throws. */
   stop(): Promise<void>;
 }
@@ -70,7 +75,7 @@ export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDb> 
       '--skip-test-db',
       '--skip-name-resolve',
     ]);
-    const server = await startServer(bin, common, dir, socket, opts.binlog === true);
+    let server = await startServer(bin, common, dir, socket, opts.binlog === true);
     const root = ['--no-defaults', `--socket=${socket}`, '--user=root', '--default-character-set=utf8mb4'];
     const query = (sql: string): Promise<MariaDbRow[]> =>
       run(bin.client, [...root, '--xml'], sql).then((out) => parseXmlRows(out));
@@ -101,8 +106,15 @@ export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDb> 
       database,
       socket,
       dir,
-      pid: server.child.pid ?? -1,
+      get pid() {
+        return server.child.pid ?? -1;
+      },
       query,
+      restart: async () => {
+        if (stopped) throw new MariaDbError(`MariaDB in ${dir} was stopped; it cannot be restarted.`);
+        await shutdown(server.child, bin.admin, socket);
+        server = await startServer(bin, common, dir, socket, opts.binlog === true, server.port);
+      },
       stop: () => {
         stopped ??= shutdown(server.child, bin.admin, socket).then(() => {
           process.removeListener('exit', onExit);
@@ -130,10 +142,11 @@ async function startServer(
   dir: string,
   socket: string,
   binlog: boolean,
+  fixedPort?: number,
 ): Promise<{ child: ChildProcess; port: number }> {
   const errorLog = join(dir, 'error.log');
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const args = [
       ...common,
       '--bind-address=127.0.0.1',
@@ -171,7 +184,8 @@ async function startServer(
       );
     }
     // Another process took the port between the probe and the bind: try a new one.
-    if (attempt < PORT_ATTEMPTS && /already in use|Can't start server: Bind/i.test(log)) continue;
+    if (fixedPort === undefined && attempt < PORT_ATTEMPTS && /already in use|Can't start server: Bind/i.test(log))
+      continue;
     throw new MariaDbError(
       `MariaDB (${bin.server}) exited during start-up on port ${port} with datadir ${join(dir, 'data')}; ` +
         `its error log ends with: ${log}`,
