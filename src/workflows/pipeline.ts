@@ -104,8 +104,12 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       ...(nominal ? { nominalTime: nominal.toISOString() } : {}),
     };
     try {
-      const summary =
-        block.kind === 'extract-load' ? await acts.runExtractLoad(blockInput) : await acts.runCommand(blockInput);
+      const activity = block.kind === 'extract-load' ? acts.runExtractLoad : acts.runCommand;
+      // The summary names the block in the Web UI's event list, so the history reads without floe.
+      const summary = await activity.executeWithOptions(
+        { summary: block.stateId ? `${block.label} (state ID ${block.stateId})` : block.label },
+        [blockInput],
+      );
       summaries.push(summary);
     } catch (err) {
       const cancelled = isCancellation(err);

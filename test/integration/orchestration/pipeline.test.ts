@@ -107,6 +107,8 @@ describe('pipeline workflow on a real Temporal dev server', function () {
         const everything = JSON.stringify(history, decode) + JSON.stringify(described.raw, decode);
         assert.ok(everything.includes('dev:tap-numbers-to-target-out'), 'history should be what we think it is');
         assert.ok(!everything.includes(SECRET), 'the secret setting value leaked into Temporal');
+        // The block activity carries a summary the Web UI shows.
+        assert.ok(everything.includes('tap-numbers target-out (state ID dev:tap-numbers-to-target-out)'));
       },
     );
   });
