@@ -1,6 +1,7 @@
 /**
  * Relay throughput benchmark: the same synthetic Singer stream (SCHEMA, RECORDs, a STATE every few thousand
- * records) goes (1) through a raw shell pipe `gen | sink` and (2) through `runRelay` (gen as the tap, sink
+ * records) goes (1) through a raw shell pipe `gen | sink`, (2) through `gen | cat | sink` (the cheapest third process
+ * that copies every byte: what any relay costs at least) and (3) through `runRelay` (gen as the tap, sink
  * as the target), in one run, and the MB/s of both, their ratio and the relay process's RSS over time are
  * printed as JSON. Three generators: `prebuilt` writes pre-built 1 MiB blocks so that the relay's own cost shows,
  * `serializing` JSON-encodes every record in Node, `python` does `json.dumps` per record in Python like an SDK tap
@@ -52,11 +53,15 @@ export interface BenchResult {
   records: number;
   statesInStream: number;
   raw: RunMeasure[];
+  /** `gen | cat | sink`: a C program that only copies, the floor of any relay process. */
+  cat: RunMeasure[];
   relay: RunMeasure[];
   bestRawMbPerSec: number;
   bestRelayMbPerSec: number;
   medianRawMbPerSec: number;
   medianRelayMbPerSec: number;
+  /** Best `gen | cat | sink` / best raw: what merely copying through a third process costs on this machine. */
+  catRatio: number;
   /** bestRelayMbPerSec / bestRawMbPerSec; the goal is >= 0.9. */
   ratio: number;
   medianRatio: number;
@@ -147,10 +152,10 @@ function generatorCommand(dir: string, generator: Generator, bytes: number): [st
     : [process.execPath, [path.join(dir, 'gen.js'), String(bytes), generator]];
 }
 
-async function timeRawPipe(gen: [string, string[]], sink: string): Promise<RunMeasure> {
+async function timeRawPipe(gen: [string, string[]], sink: string, viaCat: boolean): Promise<RunMeasure> {
   const bytes = Number(gen[1][1]);
   const started = process.hrtime.bigint();
-  const cmd = `${[gen[0], ...gen[1]].map((a) => `"${a}"`).join(' ')} | "${process.execPath}" "${sink}" > /dev/null`;
+  const cmd = `${[gen[0], ...gen[1]].map((a) => `"${a}"`).join(' ')} |${viaCat ? ' cat |' : ''} "${process.execPath}" "${sink}" > /dev/null`;
   await new Promise<void>((resolve, reject) => {
     const child = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'ignore'] });
     child.on('error', reject);
@@ -172,6 +177,7 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
     await fs.writeFile(sink, SINK_JS);
     const gen = generatorCommand(dir, o.generator, bytes);
     const raw: RunMeasure[] = [];
+    const cat: RunMeasure[] = [];
     const relay: RunMeasure[] = [];
     const samples: RssSample[] = [];
     let last: Awaited<ReturnType<typeof startRelay>['result']> | undefined;
@@ -179,7 +185,8 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
     let genInfo = { records: 0, states: 0 };
     const rssStart = process.memoryUsage().rss;
     for (let round = 0; round < o.rounds; round++) {
-      raw.push(await timeRawPipe(gen, sink));
+      raw.push(await timeRawPipe(gen, sink, false));
+      cat.push(await timeRawPipe(gen, sink, true));
       const handle = startRelay({
         plugins: [
           { name: 'bench-gen', role: 'tap', command: gen[0], args: gen[1] },
@@ -223,11 +230,13 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
       records: genInfo.records,
       statesInStream: genInfo.states,
       raw,
+      cat,
       relay,
       bestRawMbPerSec: round1(bestRaw),
       bestRelayMbPerSec: round1(bestRelay),
       medianRawMbPerSec: round1(medRaw),
       medianRelayMbPerSec: round1(medRelay),
+      catRatio: Math.round((Math.max(...cat.map((r) => r.mbPerSec)) / bestRaw) * 1000) / 1000,
       ratio: Math.round((bestRelay / bestRaw) * 1000) / 1000,
       medianRatio: Math.round((medRelay / medRaw) * 1000) / 1000,
       relayCpuMsPerMb:
