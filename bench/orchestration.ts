@@ -137,7 +137,7 @@ function runChild(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessE
 
 export interface TriggerResult {
   /** `client.workflow.start` to tap process start, worker in-process and idle. */
-  floe: Distribution & { wholeRunP50Ms: number };
+  floe: Distribution & { wholeRunP50Ms: number; startRpcP50Ms: number };
   /** `node bin/floe.js trigger stamp` spawned to tap start: adds Node + CLI start-up and connecting. */
   floeTriggerCli: Distribution & { compiled: boolean };
   /** `meltano run tap-stamp target-null` spawned to tap start. */
@@ -163,7 +163,7 @@ export async function benchTrigger(opts: { runs?: number; cliRuns?: number } = {
     const taskQueue = 'floe-bench-trigger';
     const input: PipelineInput = { trigger: 'manual', job: 'stamp', environment: 'dev' };
     let n = 0;
-    const floeRun = async (): Promise<{ toTap: number; whole: number }> => {
+    const floeRun = async (): Promise<{ toTap: number; whole: number; startRpc: number }> => {
       fs.rmSync(stamps, { force: true });
       const t0 = nowMs();
       const handle = await client.workflow.start(PIPELINE_WORKFLOW_TYPE, {
@@ -178,10 +178,11 @@ export async function benchTrigger(opts: { runs?: number; cliRuns?: number } = {
         ],
         staticSummary: "Manual run of job 'stamp'",
       });
+      const startRpc = nowMs() - t0;
       const tap = await waitForStamp(stamps);
       const result = (await handle.result()) as PipelineResult;
       if (result.status !== 'succeeded') throw new Error(`bench run ${handle.workflowId} ended ${result.status}`);
-      return { toTap: tap - t0, whole: nowMs() - t0 };
+      return { toTap: tap - t0, whole: nowMs() - t0, startRpc };
     };
     const meltanoRun = async (): Promise<{ toTap: number; whole: number }> => {
       fs.rmSync(stamps, { force: true });
@@ -220,7 +221,7 @@ export async function benchTrigger(opts: { runs?: number; cliRuns?: number } = {
         activities: createActivities({ projectRoot: project }),
         maxConcurrentActivityTaskExecutions: 4,
       });
-      const floeTimes: { toTap: number; whole: number }[] = [];
+      const floeTimes: { toTap: number; whole: number; startRpc: number }[] = [];
       const meltanoTimes: { toTap: number; whole: number }[] = [];
       const cliTimes: number[] = [];
       await worker.runUntil(async () => {
@@ -237,6 +238,7 @@ export async function benchTrigger(opts: { runs?: number; cliRuns?: number } = {
       const floe = {
         ...distribution(floeTimes.map((t) => t.toTap)),
         wholeRunP50Ms: median(floeTimes.map((t) => t.whole)),
+        startRpcP50Ms: median(floeTimes.map((t) => t.startRpc)),
       };
       const melt = {
         ...distribution(meltanoTimes.map((t) => t.toTap)),
