@@ -2,17 +2,18 @@
  * `npm run bench`: floe's benchmarks, each measured side by side in one run and reported as JSON on stdout.
  * Numbers, not assertions: docs/benchmarks.md records what was measured, on which machine.
  *
- * `npm run bench -- relay trigger sync memory` picks benchmarks (default: all, in that order).
+ * `npm run bench -- relay trigger sync memory run-vs-meltano` picks benchmarks (default: all, in that order).
  */
 import * as os from 'node:os';
 import { benchMemory, benchSync, benchTrigger } from './orchestration';
 import { benchRelay } from './relay';
+import { benchRunVsMeltano } from './run-vs-meltano';
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   relay: async () => {
     const megabytes = Number(process.env.FLOE_BENCH_RELAY_MB ?? 300);
     const results = [];
-    for (const generator of ['prebuilt', 'serializing'] as const) {
+    for (const generator of ['prebuilt', 'serializing', 'python'] as const) {
       results.push(await benchRelay({ generator, megabytes, rounds: 2 }));
     }
     return results;
@@ -20,6 +21,11 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   trigger: () => benchTrigger(),
   sync: () => benchSync(),
   memory: () => benchMemory(),
+  'run-vs-meltano': () =>
+    benchRunVsMeltano({
+      records: Number(process.env.FLOE_BENCH_RECORDS ?? 200_000),
+      rounds: Number(process.env.FLOE_BENCH_ROUNDS ?? 3),
+    }),
 };
 
 async function main(): Promise<void> {
