@@ -17,7 +17,7 @@ RETENTION="${TEMPORAL_NAMESPACE_RETENTION:-7d}"
 ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
 
 # floe's search attributes, NAME=TYPE: keep in step with src/shared/search-attributes.ts (a unit test checks).
-FLOE_SEARCH_ATTRIBUTES="FloeSchedule=Keyword FloeJob=Keyword FloeStateId=Keyword FloeEnvironment=Keyword FloeTrigger=Keyword"
+FLOE_SEARCH_ATTRIBUTES="FloeSchedule=Keyword FloeJob=Keyword FloeStateId=Keyword FloeEnvironment=Keyword FloeTrigger=Keyword FloeConfigHash=Keyword"
 
 # Like upstream's create-namespace.sh: talk to the IPv4 address, since some Docker setups resolve the service
 # name to an address the server does not listen on.

@@ -13,7 +13,7 @@ import { parseDuration } from '../config/floe-annotations';
 import type { OverlapPolicyName, FloeRetry } from '../config/floe-annotations';
 import { findJob } from '../config/project';
 import type { Project, ScheduleDef } from '../config/project';
-import { FloeEnvironment, FloeJob, FloeSchedule, FloeTrigger } from '../shared/search-attributes';
+import { FloeConfigHash, FloeEnvironment, FloeJob, FloeSchedule, FloeTrigger } from '../shared/search-attributes';
 import { PIPELINE_WORKFLOW_TYPE } from '../shared/pipeline';
 import type { PipelineInput, RetrySpec } from '../shared/pipeline';
 import { cronToCalendars } from './interval';
@@ -141,6 +141,11 @@ export function compileSchedule(project: Project, schedule: ScheduleDef, opts: C
       pauseOnFailure: floe.pause_on_failure ?? false,
     },
     memo: { managedBy: MANAGED_BY, project: opts.projectKey },
+    // Listed with the schedule, so an unchanged schedule is recognised without describing it.
+    typedSearchAttributes: [
+      { key: FloeConfigHash, value: configHash },
+      { key: FloeSchedule, value: schedule.name },
+    ],
     state: { paused: floe.paused ?? false, ...(note ? { note } : {}) },
   };
   return { scheduleId, configHash, options };

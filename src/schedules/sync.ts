@@ -9,6 +9,8 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/clien
 import type { Client, ScheduleUpdateOptions } from '@temporalio/client';
 import type { Project } from '../config/project';
 import { MANAGED_BY, compileSchedule } from './compile';
+import { ensureSearchAttributes } from '../server/search-attributes';
+import { FloeConfigHash } from '../shared/search-attributes';
 import type { CompileOptions, CompiledSchedule } from './compile';
 
 export interface SyncResult {
@@ -21,6 +23,10 @@ export interface SyncResult {
    * project (or were not made by floe). floe leaves them alone and says why.
    */
   conflicts?: { scheduleId: string; message: string }[];
+  /** Only when some were missing: floe search attributes added to the namespace. */
+  registeredSearchAttributes?: string[];
+  /** Only when there are some: problems that did not stop the sync. */
+  warnings?: string[];
 }
 
 export interface SyncOptions extends CompileOptions {
@@ -53,6 +59,7 @@ function updateFrom(want: CompiledSchedule, prev: { paused: boolean; note?: stri
     spec: o.spec,
     action: o.action,
     policies: o.policies,
+    typedSearchAttributes: o.typedSearchAttributes,
     state: keepServerPause ? { paused: true, note: prev.note } : { paused: forced, note: o.state?.note },
   };
 }
@@ -99,19 +106,30 @@ export async function upsertSchedule(
  * @throws the first server error met (the other requests already sent still complete).
  */
 export async function syncSchedules(client: Client, project: Project, opts: SyncOptions): Promise<SyncResult> {
+  // Schedules and their runs carry floe's search attributes: make sure the namespace has them.
+  const registered = await ensureSearchAttributes(client.connection, client.options.namespace);
   const result: SyncResult = { created: [], updated: [], unchanged: [], deleted: [] };
   const desired = project.schedules.map((s) => compileSchedule(project, s, opts));
   const desiredIds = new Set(desired.map((d) => d.scheduleId));
   const managed: string[] = [];
   const existing = new Set<string>();
+  /** Config hash of this project's listed schedules: equal hashes need no call at all. */
+  const listedHash = new Map<string, string | undefined>();
   for await (const summary of client.schedule.list()) {
     existing.add(summary.scheduleId);
     const memo = summary.memo;
-    if (memo?.managedBy === MANAGED_BY && memo.project === opts.projectKey) managed.push(summary.scheduleId);
+    if (memo?.managedBy === MANAGED_BY && memo.project === opts.projectKey) {
+      managed.push(summary.scheduleId);
+      listedHash.set(summary.scheduleId, summary.typedSearchAttributes?.get(FloeConfigHash));
+    }
   }
   const concurrency = opts.concurrency ?? 16;
   const conflicts: NonNullable<SyncResult['conflicts']> = [];
   await pool(desired, concurrency, async (want) => {
+    if (listedHash.get(want.scheduleId) === want.configHash) {
+      result.unchanged.push(want.scheduleId);
+      return;
+    }
     // Listed schedules go straight to describe (no failed create first): half the calls of a no-op sync.
     const outcome = await upsertSchedule(client, want, {
       projectKey: opts.projectKey,
@@ -133,6 +151,8 @@ export async function syncSchedules(client: Client, project: Project, opts: Sync
     },
   );
   for (const list of [result.created, result.updated, result.unchanged, result.deleted]) list.sort();
+  if (registered.added.length > 0) result.registeredSearchAttributes = registered.added;
+  if (registered.warning) result.warnings = [registered.warning];
   if (conflicts.length > 0) result.conflicts = conflicts.sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : 1));
   return result;
 }
@@ -144,5 +164,9 @@ export function syncReportLines(result: SyncResult): string[] {
       `${result.unchanged.length} unchanged, ${result.deleted.length} deleted` +
       (result.conflicts ? `, ${result.conflicts.length} left alone (conflicts below).` : '.'),
     ...(result.conflicts ?? []).map((c) => `  ${c.message}`),
+    ...(result.registeredSearchAttributes
+      ? [`Registered search attributes on the namespace: ${result.registeredSearchAttributes.join(', ')}.`]
+      : []),
+    ...(result.warnings ?? []),
   ];
 }

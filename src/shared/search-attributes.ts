@@ -16,8 +16,21 @@ export const FloeEnvironment = defineSearchAttributeKey('FloeEnvironment', Searc
 /** What started the run: `schedule`, `manual` or `backfill`. */
 export const FloeTrigger = defineSearchAttributeKey('FloeTrigger', SearchAttributeType.KEYWORD);
 
+/**
+ * On floe's Temporal Schedules (not runs): the hash of the meltano.yml config the schedule was made from. The
+ * schedule list returns it, so a sync of an unchanged file needs no per-schedule call.
+ */
+export const FloeConfigHash = defineSearchAttributeKey('FloeConfigHash', SearchAttributeType.KEYWORD);
+
 /** Every floe search attribute key, for registering them (`createLocal({server: {searchAttributes}})`). */
-export const FLOE_SEARCH_ATTRIBUTE_KEYS = [FloeSchedule, FloeJob, FloeStateId, FloeEnvironment, FloeTrigger] as const;
+export const FLOE_SEARCH_ATTRIBUTE_KEYS = [
+  FloeSchedule,
+  FloeJob,
+  FloeStateId,
+  FloeEnvironment,
+  FloeTrigger,
+  FloeConfigHash,
+] as const;
 
 /** Type names as `temporal server start-dev --search-attribute NAME=TYPE` and `temporal operator` spell them. */
 export type SearchAttributeTypeName = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';

@@ -10,7 +10,7 @@ import { findSchedule } from '../../../src/config/project';
 import type { Project } from '../../../src/config/project';
 import { compileSchedule, retrySpecFrom, scheduleIdFor, workflowIdBaseFor } from '../../../src/schedules/compile';
 import type { CompileOptions } from '../../../src/schedules/compile';
-import { FloeEnvironment, FloeJob, FloeSchedule, FloeTrigger } from '../../../src/shared/search-attributes';
+import { FloeConfigHash, FloeEnvironment, FloeJob, FloeSchedule, FloeTrigger } from '../../../src/shared/search-attributes';
 
 const ROOT = path.resolve(__dirname, '..', '..', 'fixtures', 'projects', 'docs-schedules');
 const TEXT = fs.readFileSync(path.join(ROOT, 'meltano.yml'), 'utf8');
@@ -74,6 +74,10 @@ describe('schedules/compile', () => {
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 3_600_000, pauseOnFailure: false },
       memo: { managedBy: 'floe', project: 'proj-1' },
+      typedSearchAttributes: [
+        { key: FloeConfigHash, value: configHash },
+        { key: FloeSchedule, value: 'daily-gitlab-load' },
+      ],
       state: { paused: false },
     };
     assert.deepEqual(options, expected);
@@ -121,6 +125,10 @@ describe('schedules/compile', () => {
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 3_600_000, pauseOnFailure: false },
       memo: { managedBy: 'floe', project: 'proj-1' },
+      typedSearchAttributes: [
+        { key: FloeConfigHash, value: configHash },
+        { key: FloeSchedule, value: 'gitlab-legacy' },
+      ],
       state: { paused: false },
     };
     assert.deepEqual(options, expected);
