@@ -38,6 +38,10 @@ const TAP_HEAD_BYTES = 4 * 1024;
 // HOLD_MS of added latency. A fast producer fills reads and is never held.
 const HOLD_BELOW_BYTES = 16 * 1024;
 const HOLD_MS = 1;
+// A Linux socket takes only ~167 small messages before its writer blocks: when about this many piled up during
+// a hold, the producer (>= ~60k messages/s) was stalled, not batched, so holds stop for HOLD_BACKOFF_MS.
+const HOLD_MAX_LINES = 64;
+const HOLD_BACKOFF_MS = 100;
 
 /** Wires the hop; never throws (pipe errors such as EPIPE close the sink instead). */
 export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: HopContext): Hop {
@@ -67,8 +71,12 @@ export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: H
   let waitingDrain = false;
   let holdTimer: NodeJS.Timeout | undefined;
   let previousSmall = false;
+  // output.lines when the last hold ended (-1: not measuring), and until when holds are off.
+  let linesAtRelease = -1;
+  let noHoldUntil = 0;
   const release = (): void => {
     holdTimer = undefined;
+    linesAtRelease = output.lines;
     if (!waitingDrain) out.resume();
   };
   const closeSink = (): void => {
@@ -101,8 +109,14 @@ export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: H
     }
     const small = chunk.length < HOLD_BELOW_BYTES;
     if (small && previousSmall && holdTimer === undefined && !waitingDrain) {
-      out.pause();
-      holdTimer = setTimeout(release, HOLD_MS);
+      if (linesAtRelease >= 0 && output.lines - linesAtRelease >= HOLD_MAX_LINES) {
+        noHoldUntil = Date.now() + HOLD_BACKOFF_MS;
+      }
+      linesAtRelease = -1;
+      if (Date.now() >= noHoldUntil) {
+        out.pause();
+        holdTimer = setTimeout(release, HOLD_MS);
+      }
     }
     previousSmall = small;
   });
