@@ -115,7 +115,12 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
 
   before(async () => {
     t = await getTestTemporal();
-    root = copyFixture('orchestration-cli');
+    // The orchestration fixture's scripts with this test's meltano.yml (no secret setting, its own project_id).
+    root = copyFixture('orchestration');
+    fs.copyFileSync(
+      path.join(REPO_ROOT, 'test', 'fixtures', 'projects', 'orchestration-cli', 'meltano.yml'),
+      path.join(root, 'meltano.yml'),
+    );
     editYml((text) => text.replace('- name: numbers-hourly', `- name: ${sched}`));
     const taskQueue = uniqueName('tq-cli');
     env = {
