@@ -2,9 +2,11 @@
  * `npm run bench`: floe's benchmarks, each measured side by side in one run and reported as JSON on stdout.
  * Numbers, not assertions: docs/benchmarks.md records what was measured, on which machine.
  *
- * `npm run bench -- relay trigger sync memory run-vs-meltano` picks benchmarks (default: all, in that order).
+ * `npm run bench -- relay trigger sync memory run-vs-meltano mysql2pg` picks benchmarks (default: all, in that
+ * order).
  */
 import * as os from 'node:os';
+import { benchMysql2pg } from './mysql2pg';
 import { benchMemory, benchSync, benchTrigger } from './orchestration';
 import { benchRelay } from './relay';
 import { benchRunVsMeltano } from './run-vs-meltano';
@@ -26,6 +28,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
       records: Number(process.env.FLOE_BENCH_RECORDS ?? 200_000),
       rounds: Number(process.env.FLOE_BENCH_ROUNDS ?? 3),
     }),
+  mysql2pg: () => benchMysql2pg({ rounds: Number(process.env.FLOE_BENCH_ROUNDS ?? 2) }),
 };
 
 async function main(): Promise<void> {
