@@ -10,7 +10,13 @@ import { findSchedule } from '../../../src/config/project';
 import type { Project } from '../../../src/config/project';
 import { compileSchedule, retrySpecFrom, scheduleIdFor, workflowIdBaseFor } from '../../../src/schedules/compile';
 import type { CompileOptions } from '../../../src/schedules/compile';
-import { FloeConfigHash, FloeEnvironment, FloeJob, FloeSchedule, FloeTrigger } from '../../../src/shared/search-attributes';
+import {
+  FloeConfigHash,
+  FloeEnvironment,
+  FloeJob,
+  FloeSchedule,
+  FloeTrigger,
+} from '../../../src/shared/search-attributes';
 
 const ROOT = path.resolve(__dirname, '..', '..', 'fixtures', 'projects', 'docs-schedules');
 const TEXT = fs.readFileSync(path.join(ROOT, 'meltano.yml'), 'utf8');
