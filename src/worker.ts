@@ -12,7 +12,9 @@ import { createActivities } from './activities';
 import { loadProject } from './config/load';
 import { projectKeyOf, syncSchedules } from './schedules/sync';
 import type { SyncResult } from './schedules/sync';
-import { DEFAULT_TASK_QUEUE } from './shared/pipeline';
+import { taskQueueFrom } from './server/task-queue';
+
+export { taskQueueFrom } from './server/task-queue';
 
 export interface WorkerOptions {
   projectRoot: string;
@@ -29,10 +31,6 @@ export interface WorkerOptions {
   shutdownGraceTime?: Duration;
   onSync?: (result: SyncResult) => void;
   onReady?: (worker: Worker) => void;
-}
-
-export function taskQueueFrom(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FLOE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
 }
 
 let runtimeInstalled = false;

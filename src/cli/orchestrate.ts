@@ -2,26 +2,29 @@
  * Commands that talk to Temporal: `floe worker`, `floe schedule sync|describe|pause|unpause|backfill`,
  * `floe trigger`, `floe runs`. Connection settings come from the environment (TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, as the `temporal` CLI reads them).
+ *
+ * The Temporal SDK (~0.3 s to load) is imported inside the actions, so commands that never talk to a server
+ * (`job`, `run`, `state`, ...) start without it.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { CliContext } from './context';
-import { connectFromEnv, connectionSettingsFromEnv } from '../server/connection';
+import { loadConnection, loadSync, loadTemporalClient, loadWorker } from './lazy';
 import type { TemporalConnection } from '../server/connection';
 import { findJob, findSchedule } from '../config/project';
 import type { Project } from '../config/project';
-import { projectKeyOf, syncReportLines, syncSchedules } from '../schedules/sync';
+import { projectKeyOf, syncReportLines } from '../schedules/sync-report';
 import { scheduleIdFor, workflowIdBaseFor } from '../schedules/compile';
 import { PIPELINE_WORKFLOW_TYPE } from '../shared/pipeline';
 import type { PipelineInput, PipelineProgress, PipelineResult } from '../shared/pipeline';
 import { FloeJob, FloeSchedule, FloeTrigger, FloeEnvironment } from '../shared/search-attributes';
 import { RuntimeError, UserError } from '../shared/errors';
-import { runWorker, taskQueueFrom } from '../worker';
+import { taskQueueFrom } from '../server/task-queue';
 import { listRuns, showRun } from './runs-data';
 
 async function withTemporal<T>(ctx: CliContext, fn: (t: TemporalConnection) => Promise<T>): Promise<T> {
+  const { connectFromEnv } = loadConnection();
   const t = await connectFromEnv({ env: ctx.io.env });
   try {
     return await fn(t);
@@ -32,6 +35,7 @@ async function withTemporal<T>(ctx: CliContext, fn: (t: TemporalConnection) => P
 
 /** Syncs and prints a one-line summary (used by `schedule sync`, `worker` and `up`). */
 export async function syncAndReport(ctx: CliContext, client: Client, project: Project, json = false): Promise<void> {
+  const { syncSchedules } = loadSync();
   const result = await syncSchedules(client, project, {
     taskQueue: taskQueueFrom(ctx.io.env),
     projectKey: projectKeyOf(project, ctx.io.env),
@@ -152,6 +156,7 @@ async function trigger(ctx: CliContext, name: string, opts: TriggerOpts, cmd: Co
         staticSummary: `Manual run of ${schedule ? `schedule '${schedule.name}'` : `job '${input.job}'`}`,
       });
     } catch (err) {
+      const { WorkflowExecutionAlreadyStartedError } = loadTemporalClient();
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw new UserError(`A run with ID ${workflowId} already exists; trigger again.`);
       }
@@ -178,6 +183,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--max-concurrent-blocks <n>', 'block activities run at once', (v) => Number(v), 4)
     .action(async (opts: { sync: boolean; taskQueue?: string; maxConcurrentBlocks: number }) => {
       const project = ctx.loadProject();
+      const { connectionSettingsFromEnv } = loadConnection();
+      const { runWorker } = loadWorker();
       const { tls, apiKey, metadata } = connectionSettingsFromEnv(ctx.io.env);
       await withTemporal(ctx, async (t) => {
         await runWorker({
@@ -250,7 +257,7 @@ export function register(program: Command, ctx: CliContext): void {
   schedule
     .command('backfill <name>')
     .description(
-      'Run a schedule for every interval between --from and --to (nominal times in the env var FLOE_NOMINAL_TIME of each run... see README).',
+      'Run a schedule once for every fire time between --from and --to, in order; each run gets its interval in FLOE_DATA_INTERVAL_START/END.',
     )
     .requiredOption('--from <time>', 'start (ISO 8601)')
     .requiredOption('--to <time>', 'end (ISO 8601)')
@@ -262,9 +269,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       await withTemporal(ctx, async ({ client }) => {
         // BUFFER_ALL: every interval of the backfill runs, one after the other (SKIP would drop all but the first).
-        await client.schedule
-          .getHandle(scheduleIdFor(name))
-          .backfill({ start, end, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
+        await client.schedule.getHandle(scheduleIdFor(name)).backfill({ start, end, overlap: 'BUFFER_ALL' });
         ctx.out(`Backfill of '${name}' from ${start.toISOString()} to ${end.toISOString()} requested.`);
       });
     });

@@ -5,9 +5,9 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CliContext } from './context';
-import { connectFromEnv } from '../server/connection';
-import type { TemporalConnection } from '../server/connection';
+import { loadConnection } from './lazy';
 import { syncAndReport } from './orchestrate';
+import type { TemporalConnection } from '../server/connection';
 import { rawTasksOf } from './job';
 import { formatTable } from './output';
 import { appendEntry, editProjectFile, removeEntry, updateEntry } from '../config/edit';
@@ -51,6 +51,7 @@ export async function afterScheduleChange(
   const verb = change.action === 'removed' ? 'removed from' : 'saved to';
   // Sync at once when a server answers quickly; otherwise the next worker start (or `floe schedule sync`) does.
   let t: TemporalConnection | undefined;
+  const { connectFromEnv } = loadConnection();
   try {
     t = await connectFromEnv({ env: ctx.io.env, connectTimeoutMs: 1500 });
   } catch {

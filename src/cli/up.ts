@@ -8,14 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from './context';
+import { loadConnection, loadDevServer, loadTemporalClient, loadWorker } from './lazy';
 import { ensureTemporalCli } from '../server/temporal-cli';
-import { startDevServer } from '../server/dev-server';
-import { connectOrClose } from '../server/connection';
-import { Client } from '@temporalio/client';
 import { FLOE_SEARCH_ATTRIBUTES, FloeJob, FloeTrigger } from '../shared/search-attributes';
 import { installPlugins } from '../plugins/install';
-import { runWorker, taskQueueFrom } from '../worker';
-import { syncReportLines } from '../schedules/sync';
+import { taskQueueFrom } from '../server/task-queue';
+import { syncReportLines } from '../schedules/sync-report';
 import { PIPELINE_WORKFLOW_TYPE } from '../shared/pipeline';
 import { findJob } from '../config/project';
 
@@ -56,6 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
         for (const r of results)
           ctx.warn(`  ${r.name}: ${r.status}${r.error ? ` (${r.error.message.split('\n')[0]})` : ''}`);
       }
+      const { startDevServer } = loadDevServer();
       const server = await startDevServer({
         cliPath,
         dbFile: path.join(dir, 'temporal.db'),
@@ -64,6 +63,10 @@ export function register(program: Command, ctx: CliContext): void {
         searchAttributes: FLOE_SEARCH_ATTRIBUTES,
         logFile: path.join(dir, 'temporal.log'),
       });
+      // The Temporal SDK loads only for this command (see orchestrate.ts).
+      const { connectOrClose } = loadConnection();
+      const { Client } = loadTemporalClient();
+      const { runWorker } = loadWorker();
       const connection = await connectOrClose({ address: server.address });
       const client = new Client({ connection, namespace: server.namespace });
       ctx.out(`Temporal server: ${server.address} (SQLite ${path.relative(project.root, server.dbFile ?? '')})`);

@@ -7,8 +7,7 @@
  * appends the nominal time (`...-2026-11-25T02:00:00Z`).
  */
 import { createHash } from 'node:crypto';
-import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { ScheduleOptions } from '@temporalio/client';
+import type { ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
 import { parseDuration } from '../config/floe-annotations';
 import type { OverlapPolicyName, FloeRetry } from '../config/floe-annotations';
 import { findJob } from '../config/project';
@@ -29,12 +28,12 @@ export const MANAGED_BY = 'floe';
 export const DEFAULT_CATCHUP_WINDOW = '1h';
 
 const OVERLAP: Record<OverlapPolicyName, ScheduleOverlapPolicy> = {
-  skip: ScheduleOverlapPolicy.SKIP,
-  buffer_one: ScheduleOverlapPolicy.BUFFER_ONE,
-  buffer_all: ScheduleOverlapPolicy.BUFFER_ALL,
-  cancel_other: ScheduleOverlapPolicy.CANCEL_OTHER,
-  terminate_other: ScheduleOverlapPolicy.TERMINATE_OTHER,
-  allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
+  skip: 'SKIP',
+  buffer_one: 'BUFFER_ONE',
+  buffer_all: 'BUFFER_ALL',
+  cancel_other: 'CANCEL_OTHER',
+  terminate_other: 'TERMINATE_OTHER',
+  allow_all: 'ALLOW_ALL',
 };
 
 export interface CompileOptions {

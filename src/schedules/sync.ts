@@ -12,31 +12,14 @@ import { MANAGED_BY, compileSchedule } from './compile';
 import { ensureSearchAttributes } from '../server/search-attributes';
 import { FloeConfigHash } from '../shared/search-attributes';
 import type { CompileOptions, CompiledSchedule } from './compile';
+import type { SyncResult } from './sync-report';
 
-export interface SyncResult {
-  created: string[];
-  updated: string[];
-  unchanged: string[];
-  deleted: string[];
-  /**
-   * Only when there are some: schedule IDs meltano.yml wants that exist on the server but belong to another
-   * project (or were not made by floe). floe leaves them alone and says why.
-   */
-  conflicts?: { scheduleId: string; message: string }[];
-  /** Only when some were missing: floe search attributes added to the namespace. */
-  registeredSearchAttributes?: string[];
-  /** Only when there are some: problems that did not stop the sync. */
-  warnings?: string[];
-}
+export { projectKeyOf, syncReportLines } from './sync-report';
+export type { SyncResult } from './sync-report';
 
 export interface SyncOptions extends CompileOptions {
   /** Parallel requests to the server (default 16). */
   concurrency?: number;
-}
-
-/** The project key used to tell projects sharing a namespace apart: `project_id`, or `FLOE_PROJECT_KEY`. */
-export function projectKeyOf(project: Project, env: NodeJS.ProcessEnv = process.env): string {
-  return env.FLOE_PROJECT_KEY ?? project.projectId ?? 'default';
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -155,18 +138,4 @@ export async function syncSchedules(client: Client, project: Project, opts: Sync
   if (registered.warning) result.warnings = [registered.warning];
   if (conflicts.length > 0) result.conflicts = conflicts.sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : 1));
   return result;
-}
-
-/** Human-readable lines for a sync: the counts, then one line per conflict. Never throws. */
-export function syncReportLines(result: SyncResult): string[] {
-  return [
-    `Schedules synced: ${result.created.length} created, ${result.updated.length} updated, ` +
-      `${result.unchanged.length} unchanged, ${result.deleted.length} deleted` +
-      (result.conflicts ? `, ${result.conflicts.length} left alone (conflicts below).` : '.'),
-    ...(result.conflicts ?? []).map((c) => `  ${c.message}`),
-    ...(result.registeredSearchAttributes
-      ? [`Registered search attributes on the namespace: ${result.registeredSearchAttributes.join(', ')}.`]
-      : []),
-    ...(result.warnings ?? []),
-  ];
 }
