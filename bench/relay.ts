@@ -56,6 +56,8 @@ export interface BenchResult {
   /** `gen | cat | sink`: a C program that only copies, the floor of any relay process. */
   cat: RunMeasure[];
   relay: RunMeasure[];
+  /** The same relay with Node's socketpairs as the plugins' stdio (what floe used before kernel pipes). */
+  relaySocketpairs: RunMeasure[];
   bestRawMbPerSec: number;
   bestRelayMbPerSec: number;
   medianRawMbPerSec: number;
@@ -65,6 +67,10 @@ export interface BenchResult {
   /** bestRelayMbPerSec / bestRawMbPerSec; the goal is >= 0.9. */
   ratio: number;
   medianRatio: number;
+  /** Median relay MB/s with kernel pipes / with socketpairs, side by side in the same rounds. */
+  pipesVsSocketpairsMedian: number;
+  /** Median relay CPU ms per MB with socketpairs (compare with relayCpuMsPerMb). */
+  socketpairsCpuMsPerMb: number;
   /** CPU the relay spends per MB relayed (median): robust to other load on the machine, unlike MB/s. */
   relayCpuMsPerMb: number;
   relayRecordsCounted: number;
@@ -179,19 +185,19 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
     const raw: RunMeasure[] = [];
     const cat: RunMeasure[] = [];
     const relay: RunMeasure[] = [];
+    const relaySocketpairs: RunMeasure[] = [];
     const samples: RssSample[] = [];
     let last: Awaited<ReturnType<typeof startRelay>['result']> | undefined;
     let sinkState: unknown;
     let genInfo = { records: 0, states: 0 };
     const rssStart = process.memoryUsage().rss;
-    for (let round = 0; round < o.rounds; round++) {
-      raw.push(await timeRawPipe(gen, sink, false));
-      cat.push(await timeRawPipe(gen, sink, true));
+    const timeRelay = async (socketpairs: boolean): Promise<RunMeasure> => {
       const handle = startRelay({
         plugins: [
           { name: 'bench-gen', role: 'tap', command: gen[0], args: gen[1] },
           { name: 'bench-sink', role: 'target', command: process.execPath, args: [sink] },
         ],
+        socketpairs,
         onState: (v) => void (sinkState = v),
         onLog: (e) => {
           if (e.stream === 'stderr' && e.line.startsWith('{')) genInfo = JSON.parse(e.line) as typeof genInfo;
@@ -199,13 +205,16 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
       });
       const started = Date.now();
       const cpu0 = process.cpuUsage();
-      const timer = setInterval(() => {
-        samples.push({
-          tMs: Date.now() - started,
-          rssMb: process.memoryUsage().rss / MB,
-          relayedMb: handle.getProgress().totals.bytes / MB,
-        });
-      }, o.sampleMs);
+      // RSS is sampled on the kernel-pipe runs only, the relay floe uses.
+      const timer = socketpairs
+        ? undefined
+        : setInterval(() => {
+            samples.push({
+              tMs: Date.now() - started,
+              rssMb: process.memoryUsage().rss / MB,
+              relayedMb: handle.getProgress().totals.bytes / MB,
+            });
+          }, o.sampleMs);
       last = await handle.result;
       const cpu = process.cpuUsage(cpu0);
       clearInterval(timer);
@@ -213,11 +222,17 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
       if (last.totals.records !== genInfo.records) {
         throw new Error(`the relay counted ${last.totals.records} records but the generator wrote ${genInfo.records}`);
       }
-      relay.push({
+      return {
         seconds: last.durationMs / 1000,
         mbPerSec: last.totals.bytes / MB / (last.durationMs / 1000),
         relayCpuSeconds: (cpu.user + cpu.system) / 1e6,
-      });
+      };
+    };
+    for (let round = 0; round < o.rounds; round++) {
+      raw.push(await timeRawPipe(gen, sink, false));
+      cat.push(await timeRawPipe(gen, sink, true));
+      relay.push(await timeRelay(false));
+      relaySocketpairs.push(await timeRelay(true));
     }
     const bestRaw = Math.max(...raw.map((r) => r.mbPerSec));
     const bestRelay = Math.max(...relay.map((r) => r.mbPerSec));
@@ -232,6 +247,7 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
       raw,
       cat,
       relay,
+      relaySocketpairs,
       bestRawMbPerSec: round1(bestRaw),
       bestRelayMbPerSec: round1(bestRelay),
       medianRawMbPerSec: round1(medRaw),
@@ -239,8 +255,9 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
       catRatio: Math.round((Math.max(...cat.map((r) => r.mbPerSec)) / bestRaw) * 1000) / 1000,
       ratio: Math.round((bestRelay / bestRaw) * 1000) / 1000,
       medianRatio: Math.round((medRelay / medRaw) * 1000) / 1000,
-      relayCpuMsPerMb:
-        Math.round(median(relay.map((r) => ((r.relayCpuSeconds ?? 0) * 1000) / (bytes / MB))) * 1000) / 1000,
+      relayCpuMsPerMb: cpuMsPerMb(relay, bytes),
+      pipesVsSocketpairsMedian: Math.round((medRelay / median(relaySocketpairs.map((r) => r.mbPerSec))) * 1000) / 1000,
+      socketpairsCpuMsPerMb: cpuMsPerMb(relaySocketpairs, bytes),
       relayRecordsCounted: last!.totals.records,
       sinkState,
       rss: {
@@ -256,6 +273,10 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+function cpuMsPerMb(runs: RunMeasure[], bytes: number): number {
+  return Math.round(median(runs.map((r) => ((r.relayCpuSeconds ?? 0) * 1000) / (bytes / MB))) * 1000) / 1000;
 }
 
 function median(xs: number[]): number {

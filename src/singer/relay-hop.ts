@@ -5,6 +5,7 @@
  * from a mapper only if it succeeded.
  */
 import { LineScanner } from './line-scanner';
+import { HOLD_MS, ReadHold } from './read-hold';
 import type { PluginProcess } from './plugin-process';
 import type { TapOutputCounter } from './stream-counter';
 
@@ -32,21 +33,10 @@ export interface HopContext {
 // Enough of a chunk-spanning tap line to classify it without the rest (type and stream come first).
 const TAP_HEAD_BYTES = 4 * 1024;
 
-// Singer SDK plugins flush stdout after every message, so the relay would read, handle and write one ~200-byte
-// message per wake-up. After two small reads in a row the producer is held for HOLD_MS (its messages pile up in
-// the pipe) and then read in one go: far fewer wake-ups and syscalls for the relay and the consumer, for at most
-// HOLD_MS of added latency. A fast producer fills reads and is never held.
-const HOLD_BELOW_BYTES = 16 * 1024;
-const HOLD_MS = 1;
-// A Linux socket takes only ~167 small messages before its writer blocks: when about this many piled up during
-// a hold, the producer (>= ~60k messages/s) was stalled, not batched, so holds stop for HOLD_BACKOFF_MS.
-const HOLD_MAX_LINES = 64;
-const HOLD_BACKOFF_MS = 100;
-
 /** Wires the hop; never throws (pipe errors such as EPIPE close the sink instead). */
 export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: HopContext): Hop {
-  const out = producer.child.stdout!;
-  const sink = consumer.child.stdin!;
+  const out = producer.stdout;
+  const sink = consumer.stdin!;
   const { counter, output } = ctx;
   const hop: Hop = {
     producer,
@@ -69,21 +59,23 @@ export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: H
   const state = (out as unknown as { _readableState?: { highWaterMark?: unknown } })._readableState;
   if (state && typeof state.highWaterMark === 'number') state.highWaterMark = 1;
   let waitingDrain = false;
+  // Batches the reads of a producer that flushes every message (read-hold.ts).
+  const hold = new ReadHold({ pipe: producer.stdoutIsPipe });
   let holdTimer: NodeJS.Timeout | undefined;
-  let previousSmall = false;
-  // output.lines when the last hold ended (-1: not measuring), and until when holds are off.
-  let linesAtRelease = -1;
-  let noHoldUntil = 0;
   const release = (): void => {
     holdTimer = undefined;
-    linesAtRelease = output.lines;
+    hold.release();
     if (!waitingDrain) out.resume();
+  };
+  const cancelHold = (): void => {
+    if (holdTimer) clearTimeout(holdTimer);
+    holdTimer = undefined;
+    hold.cancel();
   };
   const closeSink = (): void => {
     // The consumer is gone (EPIPE, exit): keep draining the producer so it never blocks on a full pipe.
     hop.sinkOpen = false;
-    if (holdTimer) clearTimeout(holdTimer);
-    holdTimer = undefined;
+    cancelHold();
     if (waitingDrain) waitingDrain = false;
     out.resume();
   };
@@ -107,22 +99,17 @@ export function linkHop(producer: PluginProcess, consumer: PluginProcess, ctx: H
         if (holdTimer === undefined) out.resume();
       });
     }
-    const small = chunk.length < HOLD_BELOW_BYTES;
-    if (small && previousSmall && holdTimer === undefined && !waitingDrain) {
-      if (linesAtRelease >= 0 && output.lines - linesAtRelease >= HOLD_MAX_LINES) {
-        noHoldUntil = Date.now() + HOLD_BACKOFF_MS;
-      }
-      linesAtRelease = -1;
-      if (Date.now() >= noHoldUntil) {
+    if (hold.afterRead(chunk.length, output.bytes, output.lines)) {
+      if (waitingDrain) {
+        hold.cancel();
+      } else {
         out.pause();
         holdTimer = setTimeout(release, HOLD_MS);
       }
     }
-    previousSmall = small;
   });
   out.on('end', () => {
-    if (holdTimer) clearTimeout(holdTimer);
-    holdTimer = undefined;
+    cancelHold();
     hop.scanner.end();
     if (counter) output.lines = counter.lines;
     hop.inputEnded = true;

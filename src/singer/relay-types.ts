@@ -73,6 +73,11 @@ export interface RelayOptions {
   hopBufferBytes?: number;
   /** How long a plugin gets between SIGTERM and SIGKILL. Default 10,000 ms. */
   killGraceMs?: number;
+  /**
+   * Use Node's socketpairs for the data path instead of kernel pipes (os-pipes.ts). For comparisons in the
+   * relay benchmark; floe falls back to socketpairs by itself where it cannot make pipes.
+   */
+  socketpairs?: boolean;
 }
 
 export type RelayStatus = 'succeeded' | 'failed' | 'cancelled';

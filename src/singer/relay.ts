@@ -11,6 +11,7 @@
  */
 import { UserError } from '../shared/errors';
 import { LineScanner } from './line-scanner';
+import { closeQuietly, createOsPipes } from './os-pipes';
 import { PluginProcess } from './plugin-process';
 import { linkHop, type Hop } from './relay-hop';
 import { decideOutcome, roleLabel, type RelayFailure } from './relay-outcome';
@@ -111,15 +112,27 @@ class Relay {
       this.cancelled = true;
       return this.result();
     }
+    // Each hop gets two kernel pipes (producer -> floe, floe -> consumer); see os-pipes.ts.
+    const plugins = this.opts.plugins;
+    const pipes = this.opts.socketpairs ? undefined : await createOsPipes(2 * (plugins.length - 1));
+    if (signal?.aborted) {
+      for (const p of pipes ?? []) for (const fd of [p.readFd, p.writeFd]) closeQuietly(fd);
+      this.cancelled = true;
+      return this.result();
+    }
     // Start every process before linking any I/O, as Meltano does (meltano.md §4.2).
-    this.procs = this.opts.plugins.map(
-      (p) =>
-        new PluginProcess(p, this.graceMs, (plugin) =>
-          this.log(
-            plugin.name,
-            'warn',
-            `${roleLabel(plugin)} '${plugin.name}' exited but its child processes kept its pipes open; killed its process group.`,
-          ),
+    this.procs = plugins.map(
+      (p, i) =>
+        new PluginProcess(
+          p,
+          this.graceMs,
+          (plugin) =>
+            this.log(
+              plugin.name,
+              'warn',
+              `${roleLabel(plugin)} '${plugin.name}' exited but its child processes kept its pipes open; killed its process group.`,
+            ),
+          pipes ? { stdin: pipes[2 * i - 1], stdout: pipes[2 * i] } : {},
         ),
     );
     for (let i = 0; i + 1 < this.procs.length; i++) this.linkHop(this.procs[i]!, this.procs[i + 1]!);
@@ -197,7 +210,7 @@ class Relay {
       onOverflow: () => this.overflow(target.plugin),
     });
     this.scanners.push(scanner);
-    const out = target.child.stdout!;
+    const out = target.stdout;
     out.on('data', (chunk: Buffer) => {
       output.bytes += chunk.length;
       scanner.push(chunk);
@@ -306,7 +319,7 @@ class Relay {
 
   private bufferedBytes(): number {
     let n = 0;
-    for (const h of this.hops) n += h.consumer.child.stdin?.writableLength ?? 0;
+    for (const h of this.hops) n += h.consumer.stdin?.writableLength ?? 0;
     for (const s of this.scanners) n += s.bufferedBytes;
     return n;
   }

@@ -203,4 +203,57 @@ describe('singer/relay termination', () => {
     assert.ok(result.maxBufferedBytes <= bound, `relay buffered up to ${result.maxBufferedBytes} bytes`);
     assert.deepEqual(JSON.parse(await fs.readFile(summary, 'utf8')).streams, { a: 100000 });
   });
+
+  for (const socketpairs of [false, true]) {
+    it(`kills the group when a tap exits but its background child keeps stdout open (${socketpairs ? 'socketpairs' : 'kernel pipes'})`, async () => {
+      const childPid = path.join(dir, 'child.pid');
+      const logs: string[] = [];
+      const result = await runRelay({
+        plugins: [
+          {
+            name: 'tap-sh',
+            role: 'tap',
+            command: 'sh',
+            args: [
+              '-c',
+              `sleep 60 2> /dev/null & echo $! > '${childPid}'; echo '{"type": "RECORD", "stream": "a", "record": {"id": 1}}'`,
+            ],
+          },
+          fixture('target-collect', 'target', 'target-collect.js'),
+        ],
+        socketpairs,
+        killGraceMs: 300,
+        onLog: (e) => logs.push(`${e.plugin} ${e.stream} ${e.line}`),
+      });
+      assert.equal(result.status, 'succeeded', result.message);
+      assert.equal(result.streams.a!.records, 1);
+      assert.ok(
+        logs.includes(
+          "tap-sh relay Extractor 'tap-sh' exited but its child processes kept its pipes open; killed its process group.",
+        ),
+        logs.join('\n'),
+      );
+      assert.equal(await waitGone(await readPid(childPid)), true);
+    });
+  }
+
+  it('gives the plugins kernel pipes for the data path (as a shell pipe would), not socketpairs', async () => {
+    // The shell's own descriptor, read before any redirection of the reporting command.
+    const fdsOf = (stdio: string): string => `x=$(readlink /proc/$$/fd/${stdio}); echo "$x" >&2`;
+    const logs: string[] = [];
+    const result = await runRelay({
+      plugins: [
+        { name: 'tap-sh', role: 'tap', command: 'sh', args: ['-c', fdsOf('1')] },
+        { name: 'mapper-sh', role: 'mapper', command: 'sh', args: ['-c', `${fdsOf('0')}; ${fdsOf('1')}; cat`] },
+        { name: 'target-sh', role: 'target', command: 'sh', args: ['-c', `${fdsOf('0')}; cat > /dev/null`] },
+      ],
+      onLog: (e) => {
+        if (e.stream === 'stderr') logs.push(`${e.plugin} ${e.line.replace(/\[\d+\]|floe-pipes-\w+\/p\d/g, '#')}`);
+      },
+    });
+    assert.equal(result.status, 'succeeded', result.message);
+    // readlink may run before or after floe unlinked the FIFO's name: either way a FIFO, not a socket.
+    const normalized = logs.map((l) => l.replace(/\/tmp\/# \(deleted\)|\/tmp\/#/, 'fifo')).sort();
+    assert.deepEqual(normalized, ['mapper-sh fifo', 'mapper-sh fifo', 'tap-sh fifo', 'target-sh fifo']);
+  });
 });
