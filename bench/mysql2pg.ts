@@ -29,6 +29,7 @@ import { startPostgres } from '../test/helpers/postgres';
 import type { TestPostgres } from '../test/helpers/postgres';
 import { ensureMeltano, meltanoEnv } from './meltano';
 import { repoRoot } from './orchestration';
+import { median, round2 } from './stats';
 
 export type Mysql2pgTool = 'floe' | 'meltano' | 'floe-temporal';
 const TOOLS: Mysql2pgTool[] = ['floe', 'meltano', 'floe-temporal'];
@@ -324,16 +325,6 @@ function summarize(runs: Mysql2pgRun[]): Mysql2pgSummary {
     medianRowsPerSec: Math.round(median(runs.map((r) => r.rowsPerSec))),
     medianCpuSeconds: round2(median(runs.map((r) => r.cpuSeconds))),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 if (require.main === module) {

@@ -139,6 +139,7 @@ out.write(json.dumps({"type": "STATE", "value": {"bookmarks": {"users": {"replic
 out.flush()
 sys.stderr.write(json.dumps({"records": n, "states": states + 1}) + "\\n")
 `;
+import { median, round1 } from './stats';
 
 // Reads with blocking 1 MiB reads and prints one bare state value at the end, as a target would.
 const SINK_JS = `
@@ -277,16 +278,6 @@ export async function benchRelay(opts: Partial<BenchOptions> = {}): Promise<Benc
 
 function cpuMsPerMb(runs: RunMeasure[], bytes: number): number {
   return Math.round(median(runs.map((r) => ((r.relayCpuSeconds ?? 0) * 1000) / (bytes / MB))) * 1000) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
 }
 
 if (require.main === module) {

@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureMeltano, meltanoEnv } from './meltano';
+import { median, round2 } from './stats';
 
 export interface RunVsMeltanoOptions {
   records: number;
@@ -213,16 +214,6 @@ function summarize(runs: ToolRun[]): ToolSummary {
     medianRecordsPerSec: Math.round(median(runs.map((r) => r.recordsPerSec))),
     medianCpuSeconds: round2(median(runs.map((r) => r.cpuSeconds))),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 if (require.main === module) {
