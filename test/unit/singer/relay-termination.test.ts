@@ -256,4 +256,46 @@ describe('singer/relay termination', () => {
     const normalized = logs.map((l) => l.replace(/\/tmp\/# \(deleted\)|\/tmp\/#/, 'fifo')).sort();
     assert.deepEqual(normalized, ['mapper-sh fifo', 'mapper-sh fifo', 'tap-sh fifo', 'target-sh fifo']);
   });
+
+  it('leaves no descriptor of its pipes open, however a run ends', async () => {
+    const openFds = async (): Promise<string[]> => (await fs.readdir('/proc/self/fd')).sort();
+    const tap = (args: string[] = []) => fixture('tap-gen', 'tap', 'tap-gen.js', ['--streams', 'a=2000', ...args]);
+    const mapper = (args: string[] = []) => fixture('mapper-pass', 'mapper', 'mapper-pass.js', args);
+    const target = (args: string[] = []) => fixture('target-collect', 'target', 'target-collect.js', args);
+    const missing = (role: 'tap' | 'mapper' | 'target') => ({
+      name: `${role}-missing`,
+      role,
+      command: path.join(dir, 'no-such-plugin'),
+      args: [],
+    });
+    // A first run loads what Node keeps open for good (modules, the signal pipe of child processes).
+    await runRelay({ plugins: [tap(), target()] });
+    const before = await openFds();
+    const runs: Array<{
+      label: string;
+      status: string;
+      plugins: Parameters<typeof runRelay>[0]['plugins'];
+      abortAfterMs?: number;
+    }> = [
+      { label: 'succeeds through a mapper', status: 'succeeded', plugins: [tap(), mapper(), target()] },
+      { label: 'tap cannot start', status: 'failed', plugins: [missing('tap'), mapper(), target()] },
+      { label: 'mapper cannot start', status: 'failed', plugins: [tap(), missing('mapper'), target()] },
+      { label: 'target cannot start', status: 'failed', plugins: [tap(), missing('target')] },
+      { label: 'tap fails', status: 'failed', plugins: [tap(['--fail-after', '10', '--exit-code', '3']), target()] },
+      {
+        label: 'target exits first',
+        status: 'failed',
+        plugins: [tap(['--forever']), target(['--exit-after-lines', '50', '--exit-code', '2'])],
+      },
+      { label: 'cancelled', status: 'cancelled', plugins: [tap(['--forever']), mapper(), target()], abortAfterMs: 100 },
+    ];
+    for (const run of runs) {
+      const controller = new AbortController();
+      const timer = run.abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(), run.abortAfterMs);
+      const result = await runRelay({ plugins: run.plugins, signal: controller.signal, killGraceMs: 1000 });
+      clearTimeout(timer);
+      assert.equal(result.status, run.status, `${run.label}: ${result.message}`);
+      assert.deepEqual(await openFds(), before, `descriptors left open after: ${run.label}`);
+    }
+  });
 });
