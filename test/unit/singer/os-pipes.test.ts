@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { closeQuietly, createOsPipes } from '../../../src/singer/os-pipes';
+import { runRelay } from '../../../src/singer/relay';
 
 describe('singer/os-pipes', () => {
   it('creates kernel pipes (FIFOs, no name left) whose data and EOF flow from write end to read end', async () => {
@@ -30,5 +32,44 @@ describe('singer/os-pipes', () => {
 
   it('returns an empty list for zero pipes', async () => {
     assert.deepEqual(await createOsPipes(0), []);
+  });
+
+  it('returns undefined, holding no descriptor, where it cannot make pipes (the relay then uses socketpairs)', async () => {
+    const saved = { TMPDIR: process.env.TMPDIR, PATH: process.env.PATH };
+    // A first child process makes Node open descriptors it keeps for good (its SIGCHLD pipe).
+    execFileSync('true');
+    const before = fs.readdirSync('/proc/self/fd').length;
+    try {
+      process.env.TMPDIR = '/nonexistent/floe-no-tmp';
+      assert.equal(await createOsPipes(2), undefined, 'no temporary directory');
+      const logs: string[] = [];
+      const result = await runRelay({
+        plugins: [
+          {
+            name: 'tap-sh',
+            role: 'tap',
+            command: 'sh',
+            args: [
+              '-c',
+              `x=$(readlink /proc/$$/fd/1); echo "$x" >&2; echo '{"type": "RECORD", "stream": "a", "record": {}}'`,
+            ],
+          },
+          { name: 'target-sh', role: 'target', command: 'sh', args: ['-c', 'cat > /dev/null'] },
+        ],
+        onLog: (e) => void (e.stream === 'stderr' && logs.push(e.line)),
+      });
+      assert.equal(result.status, 'succeeded', result.message);
+      assert.equal(result.totals.records, 1);
+      assert.match(logs[0] ?? '', /^socket:/, 'the relay fell back to socketpairs');
+      delete process.env.TMPDIR;
+      process.env.PATH = '/nonexistent';
+      assert.equal(await createOsPipes(2), undefined, 'no mkfifo');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    assert.equal(fs.readdirSync('/proc/self/fd').length, before);
   });
 });
