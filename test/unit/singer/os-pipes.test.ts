@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { closeQuietly, createOsPipes } from '../../../src/singer/os-pipes';
 import { runRelay } from '../../../src/singer/relay';
+import { ONE_RECORD_SH, reportFdSh, shPlugin } from '../../fixtures/plugins/helpers';
 
 describe('singer/os-pipes', () => {
   it('creates kernel pipes (FIFOs, no name left) whose data and EOF flow from write end to read end', async () => {
@@ -45,16 +46,8 @@ describe('singer/os-pipes', () => {
       const logs: string[] = [];
       const result = await runRelay({
         plugins: [
-          {
-            name: 'tap-sh',
-            role: 'tap',
-            command: 'sh',
-            args: [
-              '-c',
-              `x=$(readlink /proc/$$/fd/1); echo "$x" >&2; echo '{"type": "RECORD", "stream": "a", "record": {}}'`,
-            ],
-          },
-          { name: 'target-sh', role: 'target', command: 'sh', args: ['-c', 'cat > /dev/null'] },
+          shPlugin('tap-sh', 'tap', `${reportFdSh(1)}; ${ONE_RECORD_SH}`),
+          shPlugin('target-sh', 'target', 'cat > /dev/null'),
         ],
         onLog: (e) => void (e.stream === 'stderr' && logs.push(e.line)),
       });

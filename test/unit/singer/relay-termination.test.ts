@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { runRelay, startRelay } from '../../../src/singer/relay';
-import { fixture, isAlive, readPid, tempDir, waitGone } from '../../fixtures/plugins/helpers';
+import {
+  fixture,
+  isAlive,
+  ONE_RECORD_SH,
+  readPid,
+  reportFdSh,
+  shPlugin,
+  tempDir,
+  waitGone,
+} from '../../fixtures/plugins/helpers';
 
 describe('singer/relay termination', () => {
   let dir: string;
@@ -210,15 +219,7 @@ describe('singer/relay termination', () => {
       const logs: string[] = [];
       const result = await runRelay({
         plugins: [
-          {
-            name: 'tap-sh',
-            role: 'tap',
-            command: 'sh',
-            args: [
-              '-c',
-              `sleep 60 2> /dev/null & echo $! > '${childPid}'; echo '{"type": "RECORD", "stream": "a", "record": {"id": 1}}'`,
-            ],
-          },
+          shPlugin('tap-sh', 'tap', `sleep 60 2> /dev/null & echo $! > '${childPid}'; ${ONE_RECORD_SH}`),
           fixture('target-collect', 'target', 'target-collect.js'),
         ],
         socketpairs,
@@ -238,14 +239,12 @@ describe('singer/relay termination', () => {
   }
 
   it('gives the plugins kernel pipes for the data path (as a shell pipe would), not socketpairs', async () => {
-    // The shell's own descriptor, read before any redirection of the reporting command.
-    const fdsOf = (stdio: string): string => `x=$(readlink /proc/$$/fd/${stdio}); echo "$x" >&2`;
     const logs: string[] = [];
     const result = await runRelay({
       plugins: [
-        { name: 'tap-sh', role: 'tap', command: 'sh', args: ['-c', fdsOf('1')] },
-        { name: 'mapper-sh', role: 'mapper', command: 'sh', args: ['-c', `${fdsOf('0')}; ${fdsOf('1')}; cat`] },
-        { name: 'target-sh', role: 'target', command: 'sh', args: ['-c', `${fdsOf('0')}; cat > /dev/null`] },
+        shPlugin('tap-sh', 'tap', reportFdSh(1)),
+        shPlugin('mapper-sh', 'mapper', `${reportFdSh(0)}; ${reportFdSh(1)}; cat`),
+        shPlugin('target-sh', 'target', `${reportFdSh(0)}; cat > /dev/null`),
       ],
       onLog: (e) => {
         if (e.stream === 'stderr') logs.push(`${e.plugin} ${e.line.replace(/\[\d+\]|floe-pipes-\w+\/p\d/g, '#')}`);
