@@ -5,7 +5,7 @@
  * it reads, scans and forwards one ~230-byte message per wake-up: ~7 µs of relay CPU per message (Node
  * allocates a 64 KiB buffer per read), a core's worth at SDK rates. After two small reads in a row the
  * producer is held for {@link HOLD_MS}: its messages pile up in the kernel pipe and the next read takes
- * them all (relay CPU per MB measured 12 -> 2.7 ms at 230k messages/s).
+ * them all (relay CPU per MB measured 12–14 -> 2.2–2.7 ms at 230k messages/s, docs/benchmarks.md).
  *
  * A hold only batches while the pile fits the pipe (64 KiB; a socketpair, the fallback, ~167 small messages
  * whatever their size). A producer that fills it within a hold was blocked, and holds cap it at about one
@@ -30,6 +30,7 @@ export const WINDOW_MS = 20;
 export const FASTER_UNHELD = 1.2;
 /** How long holds stay off after a probe found the producer faster without them (doubles each time). */
 export const OFF_MS = 100;
+/** The longest holds stay off before they are tried again. */
 export const MAX_OFF_MS = 1600;
 /** How long full pipes are accepted after a probe found holds harmless. */
 export const TRUST_MS = 250;
@@ -118,6 +119,7 @@ export class ReadHold {
     this.stats.holds++;
     return true;
   }
+
   /** The hold ended (its timer fired). */
   release(): void {
     this.holding = false;
