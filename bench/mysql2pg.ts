@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { runCommand } from '../src/plugins/run-command';
 import { startDevServer } from '../src/server/dev-server';
 import type { DevServer } from '../src/server/dev-server';
 import { ensureTemporalCli } from '../src/server/temporal-cli';
@@ -107,18 +108,13 @@ function floeEntry(root: string): 'dist' | 'tsx' {
   return fs.existsSync(main) && fs.statSync(main).mtimeMs >= newestTs(path.join(root, 'src')) ? 'dist' : 'tsx';
 }
 
-function exec(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (c: Buffer) => (tail = (tail + c.toString('utf8')).slice(-3000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${tail}`)),
-    );
-  });
+/** Runs a command to completion; rejects with its exit and output tail unless it exits 0. */
+async function exec(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await runCommand(cmd, args, { cwd, env });
+  if (r.code !== 0) {
+    const why = r.spawnError?.message ?? r.tail.join('\n');
+    throw new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${r.code ?? r.signal}: ${why}`);
+  }
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {

@@ -13,10 +13,10 @@
  * Run: `npx tsx bench/run-vs-meltano.ts [records] [rounds]` (default 200,000 records, 3 rounds), or
  * `npm run bench -- run-vs-meltano` (env FLOE_BENCH_RECORDS, FLOE_BENCH_ROUNDS).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runCommand } from '../src/plugins/run-command';
 import { ensureMeltano, meltanoEnv } from './meltano';
 import { median, round2 } from './stats';
 
@@ -107,23 +107,6 @@ function childrenCpuSeconds(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-function exec(
-  cmd: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; tail: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (c: Buffer) => (tail = (tail + c.toString('utf8')).slice(-3000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, tail }));
-  });
-}
-
 function countLines(file: string): number {
   if (!fs.existsSync(file)) return 0;
   const buf = fs.readFileSync(file);
@@ -154,8 +137,8 @@ export async function benchRunVsMeltano(opts: Partial<RunVsMeltanoOptions> = {})
   if (fs.existsSync(uv)) env.UV = uv;
   const floeBin = path.join(root, 'bin', 'floe.js');
   // Both tools use the venvs floe installs (Meltano's layout and fingerprint): a no-op once installed.
-  const installed = await exec(process.execPath, [floeBin, 'install'], project, env);
-  if (installed.code !== 0) throw new Error(`floe install failed in ${project}: ${installed.tail}`);
+  const installed = await runCommand(process.execPath, [floeBin, 'install'], { cwd: project, env });
+  if (installed.code !== 0) throw new Error(`floe install failed in ${project}: ${installed.tail.join('\n')}`);
 
   const commands: Record<Tool, [string, string[]]> = {
     floe: [process.execPath, [floeBin, 'run', ...BLOCK]],
@@ -169,10 +152,13 @@ export async function benchRunVsMeltano(opts: Partial<RunVsMeltanoOptions> = {})
     const [cmd, args] = commands[tool];
     const cpu0 = childrenCpuSeconds();
     const started = process.hrtime.bigint();
-    const r = await exec(cmd, args, project, env);
+    const r = await runCommand(cmd, args, { cwd: project, env });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuSeconds = Math.round((childrenCpuSeconds() - cpu0) * 100) / 100;
-    if (r.code !== 0) throw new Error(`${tool} run exited with code ${r.code}: ${r.tail}`);
+    if (r.code !== 0)
+      throw new Error(
+        `${tool} run exited with code ${r.code ?? r.signal}: ${r.spawnError?.message ?? r.tail.join('\n')}`,
+      );
     const records = countLines(outputFile);
     if (records !== o.records) throw new Error(`${tool} run moved ${records} records, expected ${o.records}`);
     if (!fs.existsSync(path.join(stateDir, STATE_ID, 'state.json'))) {
