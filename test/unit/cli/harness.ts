@@ -1,4 +1,5 @@
 /** Runs `floe` in-process against a temp copy of a fixture project, capturing stdout and stderr. */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +32,47 @@ export async function floe(args: string[], cwd: string, env: NodeJS.ProcessEnv =
     stderr: { write: (s: string) => (stderr += s) },
   });
   return { code, stdout, stderr };
+}
+
+/** A fixture project copied afresh for every test of the suite (see {@link useProjectCopy}). */
+export interface ProjectCopy {
+  /** The copy's root directory (the `cwd` of `floe`). */
+  readonly root: string;
+  /** Its meltano.yml as copied, before the test changed anything. */
+  readonly original: string;
+  /** Its meltano.yml now. */
+  read: () => string;
+  /** Runs `floe args` and expects a user error (exit 2, `message` on stderr) that left meltano.yml unchanged. */
+  rejects: (args: string[], message: string) => Promise<void>;
+}
+
+/** Registers hooks that give each test of the calling suite a fresh copy of fixture project `name`. */
+export function useProjectCopy(name: string): ProjectCopy {
+  let root = '';
+  let original = '';
+  const read = (): string => fs.readFileSync(path.join(root, 'meltano.yml'), 'utf8');
+  beforeEach(() => {
+    root = copyFixture(name);
+    original = read();
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+  return {
+    get root() {
+      return root;
+    },
+    get original() {
+      return original;
+    },
+    read,
+    rejects: async (args, message) => {
+      const r = await floe(args, root);
+      assert.deepEqual(
+        { code: r.code, stdout: r.stdout, stderr: r.stderr },
+        { code: 2, stdout: '', stderr: `${message}\n` },
+      );
+      assert.equal(read(), original, 'meltano.yml must be unchanged');
+    },
+  };
 }
 
 export interface LineDiff {

@@ -1,48 +1,28 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { copyFixture, floe, lineDiff, lineNo, range } from './harness';
+import { floe, lineDiff, lineNo, range, useProjectCopy } from './harness';
 
 describe('cli/job', () => {
-  let root: string;
-  let file: string;
-  let original: string;
-  beforeEach(() => {
-    root = copyFixture('commented');
-    file = path.join(root, 'meltano.yml');
-    original = fs.readFileSync(file, 'utf8');
-  });
-  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
-
-  const read = () => fs.readFileSync(file, 'utf8');
-
-  async function rejects(args: string[], message: string): Promise<void> {
-    const r = await floe(args, root);
-    assert.deepEqual(
-      { code: r.code, stdout: r.stdout, stderr: r.stderr },
-      { code: 2, stdout: '', stderr: `${message}\n` },
-    );
-    assert.equal(read(), original, 'meltano.yml must be unchanged');
-  }
+  const project = useProjectCopy('commented');
+  const { read, rejects } = project;
 
   it('adds a job after the last one, keeping every other byte of the file', async () => {
-    const r = await floe(['job', 'add', 'pg-to-jsonl', '--tasks', 'tap-postgres target-jsonl'], root);
+    const r = await floe(['job', 'add', 'pg-to-jsonl', '--tasks', 'tap-postgres target-jsonl'], project.root);
     assert.deepEqual(r, { code: 0, stdout: "Added job pg-to-jsonl: ['tap-postgres target-jsonl']\n", stderr: '' });
     const anchor = '  tasks: [ "tap-github target-jsonl" ]\n';
     assert.equal(
       read(),
-      original.replace(anchor, `${anchor}\n- name: pg-to-jsonl\n  tasks:\n  - tap-postgres target-jsonl\n`),
+      project.original.replace(anchor, `${anchor}\n- name: pg-to-jsonl\n  tasks:\n  - tap-postgres target-jsonl\n`),
     );
   });
 
   it('adds a job with nested task lists given as YAML', async () => {
     const tasks = '[["tap-github target-postgres", "dbt-postgres:run"], "tap-postgres target-jsonl"]';
-    const r = await floe(['job', 'add', 'combo', '--tasks', tasks], root);
+    const r = await floe(['job', 'add', 'combo', '--tasks', tasks], project.root);
     assert.equal(
       r.stdout,
       "Added job combo: [['tap-github target-postgres', 'dbt-postgres:run'], 'tap-postgres target-jsonl']\n",
     );
-    assert.deepEqual(lineDiff(original, read()), {
+    assert.deepEqual(lineDiff(project.original, read()), {
       removed: [],
       added: [
         '- name: combo',
@@ -53,7 +33,7 @@ describe('cli/job', () => {
         '',
       ],
     });
-    const list = await floe(['job', 'list', 'combo', '--format', 'json'], root);
+    const list = await floe(['job', 'list', 'combo', '--format', 'json'], project.root);
     assert.deepEqual(JSON.parse(list.stdout), {
       job_name: 'combo',
       tasks: [['tap-github target-postgres', 'dbt-postgres:run'], 'tap-postgres target-jsonl'],
@@ -63,7 +43,7 @@ describe('cli/job', () => {
   it('sets the tasks of a job, replacing only its task lines', async () => {
     const r = await floe(
       ['job', 'set', 'warehouse', '--tasks', '["tap-github target-postgres", "dbt-postgres:run"]'],
-      root,
+      project.root,
     );
     assert.deepEqual(r, {
       code: 0,
@@ -76,34 +56,37 @@ describe('cli/job', () => {
       '  # - tap-github target-jsonl   (disabled: debugging only)',
       '  - dbt-postgres:run',
     ].join('\n');
-    assert.equal(read(), original.replace(before, '  - tap-github target-postgres\n  - dbt-postgres:run'));
+    assert.equal(read(), project.original.replace(before, '  - tap-github target-postgres\n  - dbt-postgres:run'));
   });
 
   it('keeps a flow-style task list in flow style when setting it', async () => {
-    await floe(['job', 'set', 'github-to-jsonl', '--tasks', 'tap-github target-postgres'], root);
-    const line = lineNo(original, '  tasks: [ "tap-github target-jsonl" ]');
-    assert.deepEqual(lineDiff(original, read()), {
+    await floe(['job', 'set', 'github-to-jsonl', '--tasks', 'tap-github target-postgres'], project.root);
+    const line = lineNo(project.original, '  tasks: [ "tap-github target-jsonl" ]');
+    assert.deepEqual(lineDiff(project.original, read()), {
       removed: [line],
       added: ['  tasks: [ tap-github target-postgres ]'],
     });
   });
 
   it('warns and exits 0 when setting a job that does not exist, as Meltano does', async () => {
-    const r = await floe(['job', 'set', 'nope', '--tasks', 'tap-github target-jsonl'], root);
+    const r = await floe(['job', 'set', 'nope', '--tasks', 'tap-github target-jsonl'], project.root);
     assert.deepEqual(r, { code: 0, stdout: '', stderr: "Job 'nope' does not exist.\n" });
-    assert.equal(read(), original);
+    assert.equal(read(), project.original);
   });
 
   it('removes a job with the lines of that job only', async () => {
-    const r = await floe(['job', 'remove', 'github-to-jsonl'], root);
+    const r = await floe(['job', 'remove', 'github-to-jsonl'], project.root);
     assert.deepEqual(r, { code: 0, stdout: "Removed job 'github-to-jsonl'.\n", stderr: '' });
-    assert.equal(read(), original.replace('\n- name: github-to-jsonl\n  tasks: [ "tap-github target-jsonl" ]\n', ''));
+    assert.equal(
+      read(),
+      project.original.replace('\n- name: github-to-jsonl\n  tasks: [ "tap-github target-jsonl" ]\n', ''),
+    );
   });
 
   it('removes the first job with the comment directly above it', async () => {
-    await floe(['schedule', 'remove', 'nightly-warehouse'], root);
+    await floe(['schedule', 'remove', 'nightly-warehouse'], project.root);
     const afterSchedule = read();
-    await floe(['job', 'remove', 'warehouse'], root);
+    await floe(['job', 'remove', 'warehouse'], project.root);
     const start = lineNo(afterSchedule, '# The nightly warehouse load, then the dbt models.');
     assert.deepEqual(lineDiff(afterSchedule, read()), { removed: range(start, start + 7), added: [] });
   });
@@ -150,14 +133,14 @@ describe('cli/job', () => {
   });
 
   it('rejects a missing --tasks as a usage error', async () => {
-    const r = await floe(['job', 'add', 'x'], root);
+    const r = await floe(['job', 'add', 'x'], project.root);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^error: required option '--tasks <yaml>' not specified\n/);
-    assert.equal(read(), original);
+    assert.equal(read(), project.original);
   });
 
   it("lists jobs in Meltano's JSON shape with tasks as written", async () => {
-    const r = await floe(['job', 'list', '--format', 'json'], root);
+    const r = await floe(['job', 'list', '--format', 'json'], project.root);
     const expected = {
       jobs: [
         {
@@ -171,17 +154,17 @@ describe('cli/job', () => {
   });
 
   it('lists one job as JSON and as text, and warns for an unknown one', async () => {
-    const one = await floe(['--format', 'json', 'job', 'list', 'github-to-jsonl'], root);
+    const one = await floe(['--format', 'json', 'job', 'list', 'github-to-jsonl'], project.root);
     assert.equal(
       one.stdout,
       `${JSON.stringify({ job_name: 'github-to-jsonl', tasks: ['tap-github target-jsonl'] }, null, 2)}\n`,
     );
-    const text = await floe(['job', 'list'], root);
+    const text = await floe(['job', 'list'], project.root);
     assert.equal(
       text.stdout,
       "warehouse: ['tap-github target-postgres', 'tap-postgres target-postgres', 'dbt-postgres:run']\ngithub-to-jsonl: ['tap-github target-jsonl']\n",
     );
-    assert.deepEqual(await floe(['job', 'list', 'nope'], root), {
+    assert.deepEqual(await floe(['job', 'list', 'nope'], project.root), {
       code: 0,
       stdout: '',
       stderr: "Job 'nope' does not exist.\n",

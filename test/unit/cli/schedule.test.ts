@@ -1,36 +1,16 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { copyFixture, floe, lineDiff, lineNo, range } from './harness';
+import { floe, lineDiff, lineNo, range, useProjectCopy } from './harness';
 
 const SYNC_NOTE = (name: string, verb = 'saved to') =>
   `Schedule '${name}' ${verb} meltano.yml; no Temporal server answered, so it will be synced when a worker starts (or run \`floe schedule sync\`).\n`;
 
 describe('cli/schedule', () => {
-  let root: string;
-  let file: string;
-  let original: string;
-  beforeEach(() => {
-    root = copyFixture('commented');
-    file = path.join(root, 'meltano.yml');
-    original = fs.readFileSync(file, 'utf8');
-  });
-  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
-
-  const read = () => fs.readFileSync(file, 'utf8');
-
-  async function rejects(args: string[], message: string): Promise<void> {
-    const r = await floe(args, root);
-    assert.deepEqual(
-      { code: r.code, stdout: r.stdout, stderr: r.stderr },
-      { code: 2, stdout: '', stderr: `${message}\n` },
-    );
-    assert.equal(read(), original, 'meltano.yml must be unchanged');
-  }
+  const project = useProjectCopy('commented');
+  const { read, rejects } = project;
 
   it('adds a job schedule with floe options under annotations.floe, after the last schedule', async () => {
     const args = ['schedule', 'add', 'daily-pg', '--interval', '@daily', '--job', 'warehouse'];
-    const r = await floe([...args, '--timezone', 'Europe/Berlin', '--paused', '--jitter', '5m'], root);
+    const r = await floe([...args, '--timezone', 'Europe/Berlin', '--paused', '--jitter', '5m'], project.root);
     assert.deepEqual(r, {
       code: 0,
       stdout: `Scheduled job 'daily-pg' at @daily\n${SYNC_NOTE('daily-pg')}`,
@@ -48,7 +28,7 @@ describe('cli/schedule', () => {
       '      paused: true',
       '',
     ].join('\n');
-    assert.equal(read(), original + entry);
+    assert.equal(read(), project.original + entry);
   });
 
   it('adds a legacy extractor/loader schedule with transform skip by default', async () => {
@@ -64,10 +44,10 @@ describe('cli/schedule', () => {
         '--interval',
         '0 */6 * * *',
       ],
-      root,
+      project.root,
     );
     assert.equal(r.stdout, `Scheduled elt 'pg-jsonl' at 0 */6 * * *\n${SYNC_NOTE('pg-jsonl')}`);
-    assert.deepEqual(lineDiff(original, read()), {
+    assert.deepEqual(lineDiff(project.original, read()), {
       removed: [],
       added: [
         '- name: pg-jsonl',
@@ -81,7 +61,7 @@ describe('cli/schedule', () => {
   });
 
   it('sets the interval by changing that one line, keeping the comment beside it', async () => {
-    const r = await floe(['schedule', 'set', 'nightly-warehouse', '--interval', '@hourly'], root);
+    const r = await floe(['schedule', 'set', 'nightly-warehouse', '--interval', '@hourly'], project.root);
     assert.deepEqual(r, {
       code: 0,
       stdout: `Updated schedule 'nightly-warehouse'\n${SYNC_NOTE('nightly-warehouse')}`,
@@ -89,7 +69,7 @@ describe('cli/schedule', () => {
     });
     assert.equal(
       read(),
-      original.replace(
+      project.original.replace(
         "  interval: '0 2 * * *'   # 02:00 UTC, after the upstream backups",
         "  interval: '@hourly' # 02:00 UTC, after the upstream backups",
       ),
@@ -99,50 +79,53 @@ describe('cli/schedule', () => {
   it('sets and clears floe options inside the schedule only', async () => {
     await floe(
       ['schedule', 'set', 'nightly-warehouse', '--overlap', 'buffer_one', '--timezone', '', '--pause-on-failure'],
-      root,
+      project.root,
     );
-    const start = lineNo(original, '- name: nightly-warehouse');
-    const diff = lineDiff(original, read());
+    const start = lineNo(project.original, '- name: nightly-warehouse');
+    const diff = lineDiff(project.original, read());
     assert.ok(
       diff.removed.every((l) => l >= start && l <= start + 6),
       `removed ${diff.removed.join(',')}`,
     );
-    const list = await floe(['schedule', 'list', '--format', 'json'], root);
+    const list = await floe(['schedule', 'list', '--format', 'json'], project.root);
     assert.equal(JSON.parse(list.stdout).schedules.job[0].name, 'nightly-warehouse');
     assert.match(read(), /\n {4}floe:\n {6}overlap: buffer_one\n {6}pause_on_failure: true\n\n# Legacy/);
   });
 
   it('sets the transform of a legacy schedule and adds annotations to it', async () => {
-    await floe(['schedule', 'set', 'github-hourly', '--transform', 'run', '--note', 'for the old dashboards'], root);
-    const transform = lineNo(original, '  transform: skip');
-    assert.deepEqual(lineDiff(original, read()), {
+    await floe(
+      ['schedule', 'set', 'github-hourly', '--transform', 'run', '--note', 'for the old dashboards'],
+      project.root,
+    );
+    const transform = lineNo(project.original, '  transform: skip');
+    assert.deepEqual(lineDiff(project.original, read()), {
       removed: [transform],
       added: ['  transform: run', '  annotations:', '    floe:', '      note: for the old dashboards'],
     });
   });
 
   it('removes a schedule with the lines of that schedule only', async () => {
-    const r = await floe(['schedule', 'remove', 'github-hourly'], root);
+    const r = await floe(['schedule', 'remove', 'github-hourly'], project.root);
     assert.deepEqual(r, {
       code: 0,
       stdout: `Removed schedule 'github-hourly'.\n${SYNC_NOTE('github-hourly', 'removed from')}`,
       stderr: '',
     });
-    const start = lineNo(original, '# Legacy extractor/loader schedule kept for the old dashboards.');
-    assert.deepEqual(lineDiff(original, read()), { removed: range(start, start + 6), added: [] });
+    const start = lineNo(project.original, '# Legacy extractor/loader schedule kept for the old dashboards.');
+    assert.deepEqual(lineDiff(project.original, read()), { removed: range(start, start + 6), added: [] });
   });
 
   it('removing the last schedule leaves an empty list', async () => {
-    await floe(['schedule', 'remove', 'github-hourly'], root);
-    await floe(['schedule', 'remove', 'nightly-warehouse'], root);
-    assert.equal(read(), original.slice(0, original.indexOf('schedules:\n')) + 'schedules: []\n');
-    const r = await floe(['schedule', 'list', '--format', 'json'], root);
+    await floe(['schedule', 'remove', 'github-hourly'], project.root);
+    await floe(['schedule', 'remove', 'nightly-warehouse'], project.root);
+    assert.equal(read(), project.original.slice(0, project.original.indexOf('schedules:\n')) + 'schedules: []\n');
+    const r = await floe(['schedule', 'list', '--format', 'json'], project.root);
     assert.deepEqual(JSON.parse(r.stdout), { schedules: { job: [], elt: [] } });
   });
 
   it("lists schedules in Meltano's v4 JSON shape", async () => {
-    await floe(['schedule', 'add', 'by-hand', '--interval', '@manual', '--job', 'github-to-jsonl'], root);
-    const r = await floe(['schedule', 'list', '--format', 'json'], root);
+    await floe(['schedule', 'add', 'by-hand', '--interval', '@manual', '--job', 'github-to-jsonl'], project.root);
+    const r = await floe(['schedule', 'list', '--format', 'json'], project.root);
     const expected = {
       schedules: {
         job: [
@@ -183,7 +166,7 @@ describe('cli/schedule', () => {
   });
 
   it('lists schedules as a table in text format', async () => {
-    const r = await floe(['schedule', 'list'], root);
+    const r = await floe(['schedule', 'list'], project.root);
     assert.equal(
       r.stdout,
       [
@@ -265,12 +248,12 @@ describe('cli/schedule', () => {
   });
 
   it('rejects an --overlap value outside the accepted policies as a usage error', async () => {
-    const r = await floe(['schedule', 'set', 'github-hourly', '--overlap', 'sometimes'], root);
+    const r = await floe(['schedule', 'set', 'github-hourly', '--overlap', 'sometimes'], project.root);
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
       /^error: option '--overlap <policy>' argument 'sometimes' is invalid\. Allowed choices are skip, buffer_one, buffer_all, cancel_other, terminate_other, allow_all\.\n/,
     );
-    assert.equal(read(), original);
+    assert.equal(read(), project.original);
   });
 });
