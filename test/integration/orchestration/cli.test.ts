@@ -12,11 +12,11 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../../src/activities';
 import { REPO_ROOT, bundleTestWorkflows, getTestTemporal, uniqueName } from '../../helpers/temporal';
+import { WORKFLOWS } from './project-worker';
 import type { TestTemporal } from '../../helpers/temporal';
 import { copyFixture, floe } from '../../unit/cli/harness';
 import type { FloeResult } from '../../unit/cli/harness';
 
-const WORKFLOWS = path.join(REPO_ROOT, 'src', 'workflows');
 const BLOCK = 'tap-numbers target-out';
 const STATE_ID = 'dev:tap-numbers-to-target-out';
 

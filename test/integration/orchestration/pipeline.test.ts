@@ -3,16 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
-import { createActivities } from '../../../src/activities';
 import { loadProject } from '../../../src/config/load';
 import { syncSchedules } from '../../../src/schedules/sync';
 import type { PipelineInput, PipelineResult } from '../../../src/shared/pipeline';
 import { PIPELINE_WORKFLOW_TYPE } from '../../../src/shared/pipeline';
 import { LocalStateStore } from '../../../src/state/local-store';
-import { REPO_ROOT, getTestTemporal, runWithWorker, uniqueName } from '../../helpers/temporal';
+import { REPO_ROOT, getTestTemporal, uniqueName } from '../../helpers/temporal';
+import { withProjectWorker } from './project-worker';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'projects', 'orchestration');
-const WORKFLOWS = path.join(REPO_ROOT, 'src', 'workflows');
 const SECRET = 's3cr3t-never-in-temporal';
 
 function copyProject(): string {
@@ -69,48 +68,40 @@ describe('pipeline workflow on a real Temporal dev server', function () {
         workflowId: id,
         args: [input],
       }) as Promise<PipelineResult>;
-    await runWithWorker(
-      {
-        connection: t.nativeConnection,
-        taskQueue,
-        workflowsPath: WORKFLOWS,
-        activities: createActivities({ projectRoot: root, heartbeatIntervalMs: 500 }),
-      },
-      async () => {
-        const firstId = uniqueName('meltano_numbers');
-        const first = await run(firstId);
-        assert.equal(first.status, 'succeeded');
-        assert.equal(first.blocks.length, 1);
-        assert.equal(first.blocks[0]?.records, 5);
-        assert.deepEqual(first.blocks[0]?.streams?.numbers?.records, 5);
-        assert.equal(first.blocks[0]?.stateId, 'dev:tap-numbers-to-target-out');
-        assert.deepEqual(outputLines(root), [1, 2, 3, 4, 5]);
-        const store = new LocalStateStore({ root: path.join(root, '.meltano', 'state') });
-        const record = await store.get('dev:tap-numbers-to-target-out');
-        assert.deepEqual(record?.completed, { singer_state: { bookmarks: { numbers: { id: 5 } } } });
+    await withProjectWorker(taskQueue, { projectRoot: root, heartbeatIntervalMs: 500 }, async () => {
+      const firstId = uniqueName('meltano_numbers');
+      const first = await run(firstId);
+      assert.equal(first.status, 'succeeded');
+      assert.equal(first.blocks.length, 1);
+      assert.equal(first.blocks[0]?.records, 5);
+      assert.deepEqual(first.blocks[0]?.streams?.numbers?.records, 5);
+      assert.equal(first.blocks[0]?.stateId, 'dev:tap-numbers-to-target-out');
+      assert.deepEqual(outputLines(root), [1, 2, 3, 4, 5]);
+      const store = new LocalStateStore({ root: path.join(root, '.meltano', 'state') });
+      const record = await store.get('dev:tap-numbers-to-target-out');
+      assert.deepEqual(record?.completed, { singer_state: { bookmarks: { numbers: { id: 5 } } } });
 
-        fs.appendFileSync(path.join(root, 'data.jsonl'), '{"id": 6, "name": "n6"}\n{"id": 7, "name": "n7"}\n');
-        const second = await run(uniqueName('meltano_numbers'));
-        assert.equal(second.blocks[0]?.records, 2);
-        assert.deepEqual(outputLines(root), [1, 2, 3, 4, 5, 6, 7]);
+      fs.appendFileSync(path.join(root, 'data.jsonl'), '{"id": 6, "name": "n6"}\n{"id": 7, "name": "n7"}\n');
+      const second = await run(uniqueName('meltano_numbers'));
+      assert.equal(second.blocks[0]?.records, 2);
+      assert.deepEqual(outputLines(root), [1, 2, 3, 4, 5, 6, 7]);
 
-        // No secret in the history, memo or search attributes of a run whose plugin has one.
-        const history = await t.client.workflow.getHandle(firstId).fetchHistory();
-        const described = await t.client.workflow.getHandle(firstId).describe();
-        // Payload data are bytes: decode them so the search sees what the server stores.
-        const decode = (k: string, v: unknown) =>
-          v instanceof Uint8Array
-            ? Buffer.from(v).toString('utf8')
-            : k === 'data' && typeof v === 'string'
-              ? Buffer.from(v, 'base64').toString('utf8')
-              : v;
-        const everything = JSON.stringify(history, decode) + JSON.stringify(described.raw, decode);
-        assert.ok(everything.includes('dev:tap-numbers-to-target-out'), 'history should be what we think it is');
-        assert.ok(!everything.includes(SECRET), 'the secret setting value leaked into Temporal');
-        // The block activity carries a summary the Web UI shows.
-        assert.ok(everything.includes('tap-numbers target-out (state ID dev:tap-numbers-to-target-out)'));
-      },
-    );
+      // No secret in the history, memo or search attributes of a run whose plugin has one.
+      const history = await t.client.workflow.getHandle(firstId).fetchHistory();
+      const described = await t.client.workflow.getHandle(firstId).describe();
+      // Payload data are bytes: decode them so the search sees what the server stores.
+      const decode = (k: string, v: unknown) =>
+        v instanceof Uint8Array
+          ? Buffer.from(v).toString('utf8')
+          : k === 'data' && typeof v === 'string'
+            ? Buffer.from(v, 'base64').toString('utf8')
+            : v;
+      const everything = JSON.stringify(history, decode) + JSON.stringify(described.raw, decode);
+      assert.ok(everything.includes('dev:tap-numbers-to-target-out'), 'history should be what we think it is');
+      assert.ok(!everything.includes(SECRET), 'the secret setting value leaked into Temporal');
+      // The block activity carries a summary the Web UI shows.
+      assert.ok(everything.includes('tap-numbers target-out (state ID dev:tap-numbers-to-target-out)'));
+    });
   });
 
   it('fails a block after the retry policy is exhausted, with a clear summary', async () => {
@@ -123,58 +114,42 @@ describe('pipeline workflow on a real Temporal dev server', function () {
       ),
     );
     const input: PipelineInput = { job: 'numbers', trigger: 'manual' };
-    await runWithWorker(
-      {
-        connection: t.nativeConnection,
-        taskQueue,
-        workflowsPath: WORKFLOWS,
-        activities: createActivities({ projectRoot: root }),
-      },
-      async () => {
-        const id = uniqueName('meltano_numbers_fail');
-        await assert.rejects(
-          t.client.workflow.execute(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: id, args: [input] }),
-          (err: unknown) => {
-            assert.ok(err instanceof WorkflowFailedError);
-            assert.match(String(err.cause?.message), /^Block 'tap-numbers target-out' failed: Extractor failed/);
-            return true;
-          },
-        );
-        const history = await t.client.workflow.getHandle(id).fetchHistory();
-        const attempts = history.events
-          ?.filter((e) => e.activityTaskStartedEventAttributes)
-          .map((e) => e.activityTaskStartedEventAttributes?.attempt);
-        // planPipeline once, then the block twice (maximum_attempts: 2).
-        assert.deepEqual(attempts, [1, 2]);
-        const memo = (await t.client.workflow.getHandle(id).describe()).memo as { summary?: PipelineResult };
-        assert.equal(memo.summary?.status, 'failed');
-        assert.equal(memo.summary?.blocks[0]?.status, 'failed');
-      },
-    );
+    await withProjectWorker(taskQueue, { projectRoot: root }, async () => {
+      const id = uniqueName('meltano_numbers_fail');
+      await assert.rejects(
+        t.client.workflow.execute(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: id, args: [input] }),
+        (err: unknown) => {
+          assert.ok(err instanceof WorkflowFailedError);
+          assert.match(String(err.cause?.message), /^Block 'tap-numbers target-out' failed: Extractor failed/);
+          return true;
+        },
+      );
+      const history = await t.client.workflow.getHandle(id).fetchHistory();
+      const attempts = history.events
+        ?.filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes?.attempt);
+      // planPipeline once, then the block twice (maximum_attempts: 2).
+      assert.deepEqual(attempts, [1, 2]);
+      const memo = (await t.client.workflow.getHandle(id).describe()).memo as { summary?: PipelineResult };
+      assert.equal(memo.summary?.status, 'failed');
+      assert.equal(memo.summary?.blocks[0]?.status, 'failed');
+    });
   });
 
   it('single attempt with disableRetry', async () => {
     const t = await getTestTemporal();
     const taskQueue = uniqueName('tq');
     editYml(root, failingTap);
-    await runWithWorker(
-      {
-        connection: t.nativeConnection,
-        taskQueue,
-        workflowsPath: WORKFLOWS,
-        activities: createActivities({ projectRoot: root }),
-      },
-      async () => {
-        const id = uniqueName('meltano_numbers_once');
-        const input: PipelineInput = { job: 'numbers', trigger: 'manual', disableRetry: true };
-        await assert.rejects(
-          t.client.workflow.execute(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: id, args: [input] }),
-        );
-        const history = await t.client.workflow.getHandle(id).fetchHistory();
-        const starts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).length;
-        assert.equal(starts, 2, 'planPipeline + exactly one block attempt');
-      },
-    );
+    await withProjectWorker(taskQueue, { projectRoot: root }, async () => {
+      const id = uniqueName('meltano_numbers_once');
+      const input: PipelineInput = { job: 'numbers', trigger: 'manual', disableRetry: true };
+      await assert.rejects(
+        t.client.workflow.execute(PIPELINE_WORKFLOW_TYPE, { taskQueue, workflowId: id, args: [input] }),
+      );
+      const history = await t.client.workflow.getHandle(id).fetchHistory();
+      const starts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).length;
+      assert.equal(starts, 2, 'planPipeline + exactly one block attempt');
+    });
   });
 
   it('syncs schedules: create, no-op, update, delete, and leaves foreign schedules alone', async () => {
