@@ -18,12 +18,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
 import { runCommand } from '../src/plugins/run-command';
 import { startDevServer } from '../src/server/dev-server';
 import type { DevServer } from '../src/server/dev-server';
 import { ensureTemporalCli } from '../src/server/temporal-cli';
 import { FLOE_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
+import { withPg } from '../test/e2e/mysql2pg-project';
 import { startMariaDb } from '../test/helpers/mariadb';
 import type { MariaDb } from '../test/helpers/mariadb';
 import { startPostgres } from '../test/helpers/postgres';
@@ -121,16 +121,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
   return round2(Number(process.hrtime.bigint() - t0) / 1e9);
-}
-
-async function withPg<T>(pg: TestPostgres, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: pg.uri });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Starts `floe worker --no-sync` (no Temporal Schedule is created: only manual runs happen) and waits for it. */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../../src/activities';
 import { REPO_ROOT, bundleTestWorkflows, getTestTemporal, uniqueName } from '../../helpers/temporal';
-import { WORKFLOWS } from './project-worker';
+import { outputIds, WORKFLOWS } from './project-worker';
 import type { TestTemporal } from '../../helpers/temporal';
 import { copyFixture, floe } from '../../unit/cli/harness';
 import type { FloeResult } from '../../unit/cli/harness';
@@ -102,15 +102,7 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
     const file = path.join(root, 'meltano.yml');
     fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
   };
-  const outputIds = () => {
-    const file = path.join(root, 'output', 'numbers.jsonl');
-    if (!fs.existsSync(file)) return [];
-    return fs
-      .readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => (JSON.parse(l) as { id: number }).id);
-  };
+
   const runIdOf = (text: string) => /^Run (\S+) /m.exec(text)?.[1] ?? assert.fail(`no run ID in: ${text}`);
 
   before(async () => {
@@ -255,7 +247,7 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
     assert.equal(lines.length, 2, r.stdout);
     assert.equal(lines[0], `succeeded ${BLOCK}  5 records (numbers=5)`);
     assert.match(lines[1]!, new RegExp(`^Run ${id} succeeded in \\d+\\.\\d s\\.$`));
-    assert.deepEqual(outputIds(), [1, 2, 3, 4, 5]);
+    assert.deepEqual(outputIds(root), [1, 2, 3, 4, 5]);
     started.push({ workflowId: id, status: 'COMPLETED', job: 'numbers', trigger: 'manual', records: 5 });
   });
 
@@ -286,7 +278,7 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
         ],
       },
     );
-    assert.deepEqual(outputIds(), [1, 2, 3, 4, 5]);
+    assert.deepEqual(outputIds(root), [1, 2, 3, 4, 5]);
     started.push({
       workflowId: id,
       status: 'COMPLETED',
@@ -300,7 +292,7 @@ describe('floe CLI against Temporal (schedule, trigger, runs)', function () {
   it('--full-refresh ignores the saved state and moves every record again', async () => {
     const r = await runOk('trigger', 'numbers', '--wait', '--full-refresh');
     assert.equal(r.stdout.split('\n')[0], `succeeded ${BLOCK}  5 records (numbers=5)`);
-    assert.deepEqual(outputIds(), [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]);
+    assert.deepEqual(outputIds(root), [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]);
     started.push({ workflowId: runIdOf(r.stdout), status: 'COMPLETED', job: 'numbers', trigger: 'manual', records: 5 });
   });
 

@@ -9,7 +9,7 @@ import type { PipelineInput, PipelineResult } from '../../../src/shared/pipeline
 import { PIPELINE_WORKFLOW_TYPE } from '../../../src/shared/pipeline';
 import { LocalStateStore } from '../../../src/state/local-store';
 import { REPO_ROOT, getTestTemporal, uniqueName } from '../../helpers/temporal';
-import { withProjectWorker } from './project-worker';
+import { outputIds, withProjectWorker } from './project-worker';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'projects', 'orchestration');
 const SECRET = 's3cr3t-never-in-temporal';
@@ -18,16 +18,6 @@ function copyProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-orch-'));
   fs.cpSync(FIXTURE, dir, { recursive: true });
   return dir;
-}
-
-function outputLines(root: string): number[] {
-  const file = path.join(root, 'output', 'numbers.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => (JSON.parse(l) as { id: number }).id);
 }
 
 /** Rewrites the copied project's meltano.yml with `edit`. */
@@ -76,7 +66,7 @@ describe('pipeline workflow on a real Temporal dev server', function () {
       assert.equal(first.blocks[0]?.records, 5);
       assert.deepEqual(first.blocks[0]?.streams?.numbers?.records, 5);
       assert.equal(first.blocks[0]?.stateId, 'dev:tap-numbers-to-target-out');
-      assert.deepEqual(outputLines(root), [1, 2, 3, 4, 5]);
+      assert.deepEqual(outputIds(root), [1, 2, 3, 4, 5]);
       const store = new LocalStateStore({ root: path.join(root, '.meltano', 'state') });
       const record = await store.get('dev:tap-numbers-to-target-out');
       assert.deepEqual(record?.completed, { singer_state: { bookmarks: { numbers: { id: 5 } } } });
@@ -84,7 +74,7 @@ describe('pipeline workflow on a real Temporal dev server', function () {
       fs.appendFileSync(path.join(root, 'data.jsonl'), '{"id": 6, "name": "n6"}\n{"id": 7, "name": "n7"}\n');
       const second = await run(uniqueName('meltano_numbers'));
       assert.equal(second.blocks[0]?.records, 2);
-      assert.deepEqual(outputLines(root), [1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual(outputIds(root), [1, 2, 3, 4, 5, 6, 7]);
 
       // No secret in the history, memo or search attributes of a run whose plugin has one.
       const history = await t.client.workflow.getHandle(firstId).fetchHistory();
